@@ -1,0 +1,197 @@
+// The command line surface: names, usage, flags and help text of every command. Implementations
+// are loaded lazily, so `status` does not pay for the YAML parser that `start` needs.
+import type { CommandRun } from '../commands/types.ts';
+import type { FlagSpecs } from './args.ts';
+
+export interface CommandSpec {
+  /** Words that name it: ['complete'] or ['session', 'list']. */
+  name: string[];
+  usage: string;
+  summary: string;
+  details?: string;
+  flags: FlagSpecs;
+  args: { min: number; max: number };
+  /** Takes --json and prints one JSON document. */
+  json: boolean;
+  load: () => Promise<CommandRun>;
+}
+
+const json = { json: { type: 'boolean', help: 'print exactly one JSON document on stdout' } } as const satisfies FlagSpecs;
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: ['init'],
+    usage: 'init [--portable] [--force]',
+    summary: 'write workflow.yaml (the bundled default) and create .orchestrator/',
+    details:
+      'Never overwrites an existing workflow.yaml unless --force is given. --portable writes an .orchestrator/.gitignore that keeps workflow state committable (secrets/, cache/, locks/, backups/ stay ignored).',
+    flags: {
+      portable: { type: 'boolean', help: 'keep state committable (ignore only secrets/, cache/, locks/, backups/)' },
+      force: { type: 'boolean', help: 'overwrite an existing workflow.yaml' },
+      ...json,
+    },
+    args: { min: 0, max: 0 },
+    json: true,
+    load: async () => (await import('../commands/init.ts')).run,
+  },
+  {
+    name: ['start'],
+    usage: 'start "TASK" [--workflow FILE]',
+    summary: 'start a workflow for TASK in a new session (works without init)',
+    details:
+      'Uses --workflow FILE, else the repo\'s workflow.yaml, else the bundled default. The definition is copied into the session state, so later edits to workflow.yaml do not change a running workflow.',
+    flags: { workflow: { type: 'string', value: 'FILE', help: 'workflow definition to use' }, ...json },
+    args: { min: 1, max: 1 },
+    json: true,
+    load: async () => (await import('../commands/start.ts')).run,
+  },
+  {
+    name: ['status'],
+    usage: 'status [--json]',
+    summary: 'task, phase, progress, every item, blockers and the NEXT command to run',
+    flags: { ...json },
+    args: { min: 0, max: 0 },
+    json: true,
+    load: async () => (await import('../commands/status.ts')).run,
+  },
+  {
+    name: ['complete'],
+    usage: 'complete ITEM [--notes TEXT]',
+    summary: 'run ITEM\'s verification and mark it completed',
+    details:
+      'ITEM must belong to the current phase. file_exists checks a path inside the repo; command runs the command without a shell (exit code and output tail are recorded); a manual_gate item needs approve-item instead. A failed verification exits 1 and changes nothing.',
+    flags: { notes: { type: 'string', value: 'TEXT', help: 'what was done' }, ...json },
+    args: { min: 1, max: 1 },
+    json: true,
+    load: async () => (await import('../commands/complete.ts')).run,
+  },
+  {
+    name: ['skip'],
+    usage: 'skip ITEM --reason TEXT [--force]',
+    summary: 'skip an optional item of the current phase, saying why',
+    details:
+      'Items with skippable: false (or step_type: required) cannot be skipped. Reasons need 10+ characters (documented and gate steps 50+); gate steps also need --force.',
+    flags: {
+      reason: { type: 'string', value: 'TEXT', help: 'why the item does not apply (required)' },
+      force: { type: 'boolean', help: 'allow skipping a gate step' },
+      ...json,
+    },
+    args: { min: 1, max: 1 },
+    json: true,
+    load: async () => (await import('../commands/skip.ts')).run,
+  },
+  {
+    name: ['approve-item'],
+    usage: 'approve-item ITEM [--notes TEXT]',
+    summary: 'approve a manual_gate item of the current phase (a human decision)',
+    flags: { notes: { type: 'string', value: 'TEXT', help: 'what was approved' }, ...json },
+    args: { min: 1, max: 1 },
+    json: true,
+    load: async () => (await import('../commands/approve-item.ts')).run,
+  },
+  {
+    name: ['advance'],
+    usage: 'advance',
+    summary: 'move to the next phase once every required item is completed or skipped',
+    flags: { ...json },
+    args: { min: 0, max: 0 },
+    json: true,
+    load: async () => (await import('../commands/advance.ts')).run,
+  },
+  {
+    name: ['finish'],
+    usage: 'finish [--abandon [--reason TEXT]]',
+    summary: 'complete the workflow in its last phase, or abandon it',
+    flags: {
+      abandon: { type: 'boolean', help: 'end the workflow unfinished' },
+      reason: { type: 'string', value: 'TEXT', help: 'why it was abandoned' },
+      ...json,
+    },
+    args: { min: 0, max: 0 },
+    json: true,
+    load: async () => (await import('../commands/finish.ts')).run,
+  },
+  {
+    name: ['validate'],
+    usage: 'validate [FILE] [--json]',
+    summary: 'check a workflow definition and report every problem with line and column',
+    details: 'FILE defaults to the repo\'s workflow.yaml. Exits 1 when problems are found.',
+    flags: { ...json },
+    args: { min: 0, max: 1 },
+    json: true,
+    load: async () => (await import('../commands/validate.ts')).run,
+  },
+  {
+    name: ['log'],
+    usage: 'log [-n N] [--json]',
+    summary: 'the last N events of the session log (default 20)',
+    flags: { n: { type: 'string', short: 'n', value: 'N', help: 'how many events' }, ...json },
+    args: { min: 0, max: 0 },
+    json: true,
+    load: async () => (await import('../commands/log.ts')).run,
+  },
+  {
+    name: ['session', 'list'],
+    usage: 'session list [--json]',
+    summary: 'every session: id, task, status, which one is current',
+    flags: { ...json },
+    args: { min: 0, max: 0 },
+    json: true,
+    load: async () => (await import('../commands/session.ts')).list,
+  },
+  {
+    name: ['session', 'show'],
+    usage: 'session show [ID] [--json]',
+    summary: 'one session\'s metadata and workflow summary (default: the chosen session)',
+    flags: { ...json },
+    args: { min: 0, max: 1 },
+    json: true,
+    load: async () => (await import('../commands/session.ts')).show,
+  },
+  {
+    name: ['session', 'switch'],
+    usage: 'session switch ID',
+    summary: 'make ID the current session',
+    flags: { ...json },
+    args: { min: 1, max: 1 },
+    json: true,
+    load: async () => (await import('../commands/session.ts')).switchTo,
+  },
+  {
+    name: ['session', 'new'],
+    usage: 'session new',
+    summary: 'create an empty session and make it current',
+    flags: { ...json },
+    args: { min: 0, max: 0 },
+    json: true,
+    load: async () => (await import('../commands/session.ts')).create,
+  },
+  {
+    name: ['session', 'end'],
+    usage: 'session end [ID]',
+    summary: 'stop using a session: it is no longer current (its files stay)',
+    flags: { ...json },
+    args: { min: 0, max: 1 },
+    json: true,
+    load: async () => (await import('../commands/session.ts')).end,
+  },
+  {
+    name: ['doctor'],
+    usage: 'doctor [--json] [--reseal]',
+    summary: 'check .orchestrator/: layout, metadata, state checksums, logs, locks',
+    details:
+      'Exits 1 when a problem is found. --reseal accepts a state file edited by hand: it recomputes its checksum (after you have looked at the edit).',
+    flags: { reseal: { type: 'boolean', help: 'recompute the checksum of the chosen session\'s state' }, ...json },
+    args: { min: 0, max: 0 },
+    json: true,
+    load: async () => (await import('../commands/doctor.ts')).run,
+  },
+];
+
+export function findCommand(argv: readonly string[]): { spec: CommandSpec; rest: string[] } | null {
+  let best: CommandSpec | null = null;
+  for (const c of COMMANDS) {
+    if (c.name.every((w, i) => argv[i] === w) && (!best || c.name.length > best.name.length)) best = c;
+  }
+  return best ? { spec: best, rest: argv.slice(best.name.length) } : null;
+}

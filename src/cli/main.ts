@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// The command line: parse, dispatch, print, map errors to exit codes. Nothing else lives here.
+import { ExitCode, OrchestratorError, UsageError } from '../errors.ts';
+import { resolveRepoRoot, RepoPaths } from '../store/paths.ts';
+import { releaseAllLocks } from '../store/lock.ts';
+import { VERSION } from '../version.ts';
+import { bool, parseArgs, str } from './args.ts';
+import { findCommand } from './command-specs.ts';
+import { commandHelp, globalHelp } from './help.ts';
+
+interface Io {
+  argv: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  stdinIsTTY: boolean;
+}
+
+export async function main(io: Io): Promise<number> {
+  const { argv } = io;
+  const wantsJson = argv.includes('--json');
+  try {
+    if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') {
+      io.stdout(`${VERSION}\n`);
+      return ExitCode.ok;
+    }
+    if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+      const sub = argv[0] === 'help' ? findCommand(argv.slice(1)) : null;
+      io.stdout(sub ? commandHelp(sub.spec) : globalHelp());
+      return ExitCode.ok;
+    }
+    const found = findCommand(argv);
+    if (!found) {
+      const group = argv[0] === 'session' ? ' (session takes list, show, switch, new or end)' : '';
+      throw new UsageError(`unknown command "${argv.slice(0, argv[0] === 'session' ? 2 : 1).join(' ')}"${group}; see: orchestrator --help`);
+    }
+    const { spec, rest } = found;
+    const name = spec.name.join(' ');
+    const args = parseArgs(rest, spec.flags, name);
+    if (bool(args, 'help')) {
+      io.stdout(commandHelp(spec));
+      return ExitCode.ok;
+    }
+    if (args.positionals.length < spec.args.min || args.positionals.length > spec.args.max) {
+      throw new UsageError(`usage: orchestrator ${spec.usage}; see: orchestrator ${name} --help`);
+    }
+    const root = resolveRepoRoot({ rootFlag: str(args, 'root'), cwd: io.cwd, env: io.env });
+    const run = await spec.load();
+    const result = await run({
+      args,
+      ctx: {
+        paths: new RepoPaths(root),
+        cwd: io.cwd,
+        env: io.env,
+        sessionFlag: str(args, 'session'),
+        now: () => new Date().toISOString(),
+        command: name,
+      },
+      interactive: io.stdinIsTTY && !io.env.CI,
+    });
+    for (const n of result.notices ?? []) io.stderr(`orchestrator: ${n}\n`);
+    if (bool(args, 'json')) io.stdout(JSON.stringify(result.data, null, 2) + '\n');
+    else if (result.text) io.stdout(result.text.endsWith('\n') ? result.text : result.text + '\n');
+    return result.exitCode ?? ExitCode.ok;
+  } catch (err) {
+    return reportError(err, wantsJson, io);
+  }
+}
+
+function reportError(err: unknown, json: boolean, io: Io): number {
+  if (err instanceof OrchestratorError) {
+    io.stderr(`orchestrator: error: ${err.message}\n`);
+    // A failed command's own output is what the agent needs to fix it.
+    const tail = err.data.output_tail;
+    if (typeof tail === 'string' && tail.trim() && !json) io.stderr(`--- output (last ${tail.length} chars) ---\n${tail.trimEnd()}\n---\n`);
+    if (json) {
+      io.stdout(JSON.stringify({ ok: false, error: { code: err.code, exit_code: err.exitCode, message: err.message, ...err.data } }, null, 2) + '\n');
+    }
+    return err.exitCode;
+  }
+  const e = err as Error;
+  io.stderr(`orchestrator: internal error: ${e?.message ?? String(err)}; please report it (ORCHESTRATOR_DEBUG=1 prints the stack)\n`);
+  if (io.env.ORCHESTRATOR_DEBUG) io.stderr(`${e?.stack ?? ''}\n`);
+  if (json) io.stdout(JSON.stringify({ ok: false, error: { code: 'INTERNAL', exit_code: 1, message: e?.message ?? String(err) } }) + '\n');
+  return ExitCode.checkFailed;
+}
+
+function onSignal(signal: NodeJS.Signals, code: number): void {
+  process.on(signal, () => {
+    releaseAllLocks();
+    process.exit(code);
+  });
+}
+
+if (require.main === module) {
+  onSignal('SIGINT', 130);
+  onSignal('SIGTERM', 143);
+  const out = (s: string) => void process.stdout.write(s);
+  const errOut = (s: string) => void process.stderr.write(s);
+  void main({
+    argv: process.argv.slice(2),
+    cwd: process.cwd(),
+    env: process.env,
+    stdout: out,
+    stderr: errOut,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,117 @@
+// `doctor`: reads everything under .orchestrator/ and reports what is wrong, with the fix.
+// It writes only with --reseal, which accepts a hand-edited state under the lock.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { bool } from '../cli/args.ts';
+import { NoWorkflowError } from '../errors.ts';
+import { parseJsonLines } from '../store/jsonl.ts';
+import { readOwner, staleReason } from '../store/lock.ts';
+import { readRepoMeta } from '../store/repo-meta.ts';
+import { chooseSession, listSessionIds, readCurrentSessionId, readSessionMeta, sessionExists } from '../store/sessions.ts';
+import { readStateFile, writeStateFile } from '../store/state-file.ts';
+import { underRepoLock, type RepoContext } from '../store/workflow-session.ts';
+import type { CommandInput, CommandResult } from './types.ts';
+
+export interface Finding {
+  level: 'ok' | 'problem' | 'note';
+  subject: string;
+  message: string;
+}
+
+export function run({ args, ctx }: CommandInput): CommandResult {
+  const resealed = bool(args, 'reseal') ? reseal(ctx) : null;
+  const findings = examine(ctx);
+  const problems = findings.filter((f) => f.level === 'problem');
+  const mark = { ok: 'ok     ', problem: 'PROBLEM', note: 'note   ' } as const;
+  const lines = findings.map((f) => `${mark[f.level]}  ${f.subject}: ${f.message}`);
+  if (resealed) lines.unshift(`Resealed ${resealed}: its checksum now matches its content.`);
+  lines.push(problems.length ? `${problems.length} problem${problems.length === 1 ? '' : 's'} found` : 'No problems found');
+  return {
+    exitCode: problems.length ? 1 : 0,
+    data: { ok: problems.length === 0, root: ctx.paths.root, resealed, findings },
+    text: lines.join('\n'),
+  };
+}
+
+function reseal(ctx: RepoContext): string {
+  return underRepoLock(ctx, () => {
+    const choice = chooseSession(ctx.paths, ctx.sessionFlag, ctx.env);
+    if (!choice.id) throw new NoWorkflowError('no session to reseal; pick one with --session ID');
+    const s = ctx.paths.session(choice.id);
+    const shown = ctx.paths.rel(s.state);
+    const loaded = readStateFile(s.state, shown);
+    if (!loaded) throw new NoWorkflowError(`${shown} does not exist; nothing to reseal`);
+    writeStateFile(s.state, loaded.state, ctx.now());
+    return shown;
+  });
+}
+
+export function examine(ctx: RepoContext): Finding[] {
+  const { paths } = ctx;
+  const out: Finding[] = [];
+  const add = (level: Finding['level'], subject: string, message: string) => out.push({ level, subject, message });
+  if (!existsSync(paths.container)) {
+    add('note', paths.rel(paths.container), 'does not exist yet; the first start (or init) creates it');
+    return out;
+  }
+  if (!existsSync(paths.gitignore)) {
+    add('problem', paths.rel(paths.gitignore), 'missing, so git may show state files; run: orchestrator init');
+  } else add('ok', paths.rel(paths.gitignore), 'present');
+  try {
+    const meta = readRepoMeta(paths);
+    if (meta) add('ok', paths.rel(paths.meta), `repo id ${meta.repo_id}, layout ${meta.layout}`);
+    else add('note', paths.rel(paths.meta), 'missing; the next writing command creates it');
+  } catch (err) {
+    add('problem', paths.rel(paths.meta), (err as Error).message);
+  }
+  let currentId: string | null = null;
+  try {
+    currentId = readCurrentSessionId(paths);
+    if (currentId && !sessionExists(paths.session(currentId))) {
+      add('problem', paths.rel(paths.current), `names session ${currentId}, which does not exist; pick one with: orchestrator session switch ID`);
+    } else add('ok', paths.rel(paths.current), currentId ? `session ${currentId}` : 'no current session');
+  } catch (err) {
+    add('problem', paths.rel(paths.current), (err as Error).message);
+  }
+  for (const id of listSessionIds(paths)) examineSession(ctx, id, add);
+  const lock = readOwner(paths.repoLock);
+  if (lock !== 'missing') {
+    const stale = staleReason(paths.repoLock, lock);
+    const who = lock === 'unreadable' ? 'an unknown owner' : `pid ${lock.pid} on ${lock.host}`;
+    if (stale) add('note', paths.rel(paths.repoLock), `stale (${stale}); the next writing command breaks it`);
+    else add('note', paths.rel(paths.repoLock), `held by ${who} right now`);
+  }
+  return out;
+}
+
+function examineSession(ctx: RepoContext, id: string, add: (l: Finding['level'], s: string, m: string) => void): void {
+  const { paths } = ctx;
+  const s = paths.session(id);
+  if (!readSessionMeta(s)) add('problem', paths.rel(s.meta), 'missing or not valid JSON; the session still works, but its creation time and environment are unknown');
+  try {
+    const loaded = readStateFile(s.state, paths.rel(s.state));
+    if (!loaded) add('note', paths.rel(s.state), 'no workflow started in this session');
+    else if (loaded.checksumProblem) {
+      const p = loaded.checksumProblem;
+      add('problem', paths.rel(s.state), `checksum mismatch (recorded ${p.expected}, content ${p.actual}): changed outside orchestrator; restore it, or accept it with: orchestrator doctor --reseal --session ${id}`);
+    } else add('ok', paths.rel(s.state), `${loaded.state.status}, phase ${loaded.state.current_phase_id}${loaded.state._checksum ? ', checksum verified' : ', no checksum (older file)'}`);
+  } catch (err) {
+    add('problem', paths.rel(s.state), (err as Error).message);
+  }
+  if (existsSync(s.log)) {
+    const { records, bad } = parseJsonLines(readFileSync(s.log, 'utf8'));
+    for (const b of bad) {
+      add('problem', `${paths.rel(s.log)}:${b.line}`, 'not a complete JSON line (a crash may have cut it); it is kept and skipped by readers, delete that line by hand once you have looked at it');
+    }
+    if (!bad.length) add('ok', paths.rel(s.log), `${records.length} events`);
+  }
+  const leftovers = readdirSafe(s.dir).filter((n) => n.includes('.tmp-'));
+  if (leftovers.length) add('note', paths.rel(s.dir), `${leftovers.length} temporary file(s) left by an interrupted write (${leftovers[0]}); safe to delete`);
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

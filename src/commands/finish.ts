@@ -1,0 +1,20 @@
+// `finish [--abandon]`: ends the workflow, completed (last phase done) or abandoned.
+import { bool, str } from '../cli/args.ts';
+import { UsageError } from '../errors.ts';
+import { finishWorkflow } from '../engine/transitions.ts';
+import { mutateWorkflow } from '../store/workflow-session.ts';
+import type { CommandInput, CommandResult } from './types.ts';
+import { buildView, renderView } from './workflow-view.ts';
+
+export function run({ args, ctx }: CommandInput): CommandResult {
+  const abandon = bool(args, 'abandon');
+  const reason = str(args, 'reason');
+  if (reason !== undefined && !abandon) throw new UsageError('--reason goes with --abandon: orchestrator finish --abandon --reason "WHY"');
+  const m = mutateWorkflow(ctx, (state, def) => finishWorkflow(state, def, { abandon, reason, now: ctx.now() }));
+  const view = buildView(m.session.id, m.after, m.definition);
+  const verb = abandon ? 'Abandoned' : 'Completed';
+  return {
+    data: { ok: true, status: view },
+    text: `${verb} workflow "${m.after.task_description}".\n\n${renderView(view)}`,
+  };
+}

@@ -1,0 +1,49 @@
+// `start "TASK"`: a new workflow in a fresh session (or in an empty session made by `session new`).
+import { str } from '../cli/args.ts';
+import { detectEnvironment } from '../env/detect.ts';
+import { UsageError, WorkflowStateConflictError } from '../errors.ts';
+import { readDefinitionFile } from '../engine/load-definition.ts';
+import { startWorkflow } from '../engine/transitions.ts';
+import { appendEvents } from '../store/event-log.ts';
+import { ensureContainer } from '../store/repo-meta.ts';
+import { chooseSession, createSession, writeCurrentSessionId } from '../store/sessions.ts';
+import { readStateFile, writeStateFile } from '../store/state-file.ts';
+import { underRepoLock } from '../store/workflow-session.ts';
+import type { CommandInput, CommandResult } from './types.ts';
+import { buildView, renderView } from './workflow-view.ts';
+
+export function run({ args, ctx }: CommandInput): CommandResult {
+  const task = args.positionals[0]!.trim();
+  if (task === '') throw new UsageError('the task is empty; describe it: orchestrator start "Add user authentication"');
+  // Parse the definition before taking the lock or touching anything: bad YAML changes nothing.
+  const def = readDefinitionFile(ctx.paths, ctx.cwd, str(args, 'workflow'));
+  const { paths } = ctx;
+  const result = underRepoLock(ctx, () => {
+    const choice = chooseSession(paths, ctx.sessionFlag, ctx.env);
+    let session = choice.id ? paths.session(choice.id) : null;
+    if (session) {
+      const existing = readStateFile(session.state, paths.rel(session.state));
+      if (existing && existing.state.status === 'active') {
+        throw new WorkflowStateConflictError(
+          `session ${session.id} already runs "${existing.state.task_description}"; finish it (orchestrator finish, or finish --abandon) first`,
+          { session_id: session.id },
+        );
+      }
+      // A session that already holds a finished workflow stays as it is; the new task gets a new one.
+      if (existing) session = null;
+    }
+    const now = ctx.now();
+    ensureContainer(paths, now);
+    session ??= createSession(paths, now, detectEnvironment(ctx.env));
+    const t = startWorkflow({ now, task, definition: def.definition, source: def.source, sourceChecksum: def.checksum });
+    appendEvents(session.log, t.events);
+    const sealed = writeStateFile(session.state, t.state, now);
+    if (choice.origin !== '--session' && choice.origin !== 'ORCHESTRATOR_SESSION') writeCurrentSessionId(paths, session.id);
+    return { session, state: sealed };
+  });
+  const view = buildView(result.session.id, result.state, def.definition);
+  return {
+    data: { ok: true, started: { session_id: result.session.id, workflow_id: result.state.workflow_id, source: def.source }, status: view },
+    text: `Started "${task}" with ${def.source} (session ${result.session.id}).\n\n${renderView(view)}`,
+  };
+}

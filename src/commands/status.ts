@@ -1,0 +1,17 @@
+// `status`: the agent's dashboard. Reads only: state.json (and its embedded definition), never the log.
+import { openWorkflow } from '../store/workflow-session.ts';
+import type { CommandInput, CommandResult } from './types.ts';
+import { buildView, renderView } from './workflow-view.ts';
+
+export function run({ ctx }: CommandInput): CommandResult {
+  const wf = openWorkflow(ctx);
+  const problems: string[] = [];
+  const cp = wf.loaded.checksumProblem;
+  if (cp) {
+    problems.push(
+      `${wf.stateShown}: checksum mismatch (recorded ${cp.expected}, content ${cp.actual}); the file was changed outside orchestrator: restore it, or accept the edit with: orchestrator doctor --reseal`,
+    );
+  }
+  const view = buildView(wf.choice.id, wf.loaded.state, wf.definition, problems);
+  return { exitCode: problems.length ? 1 : 0, data: { ok: problems.length === 0, ...view }, text: renderView(view) };
+}

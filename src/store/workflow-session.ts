@@ -1,0 +1,93 @@
+// The unit every workflow command works on: one session's state, its definition and its log.
+// Reads take no lock (files are replaced atomically); every read-modify-write holds the repo lock
+// and re-reads the state inside it, so concurrent commands serialise and none is lost.
+import { ChecksumMismatchError, NoWorkflowError, UsageError } from '../errors.ts';
+import { definitionOfState, readDefinitionFile } from '../engine/load-definition.ts';
+import type { WorkflowDefinition } from '../engine/definition.ts';
+import type { Transition } from '../engine/transitions.ts';
+import type { WorkflowState } from '../engine/workflow-state.ts';
+import { appendEvents } from './event-log.ts';
+import { withLock } from './lock.ts';
+import { RepoPaths, type SessionPaths } from './paths.ts';
+import { chooseSession, type SessionChoice } from './sessions.ts';
+import { checksumError, readStateFile, writeStateFile, type LoadedState } from './state-file.ts';
+
+export const DEFAULT_LOCK_TIMEOUT_S = 30;
+
+export interface RepoContext {
+  paths: RepoPaths;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  sessionFlag?: string | undefined;
+  now: () => string;
+  /** Names the command in the lock file, for "held by" messages. */
+  command: string;
+}
+
+export function lockTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const raw = env.ORCHESTRATOR_LOCK_TIMEOUT;
+  if (raw === undefined || raw === '') return DEFAULT_LOCK_TIMEOUT_S * 1000;
+  const s = Number(raw);
+  if (!Number.isFinite(s) || s < 0) throw new UsageError(`ORCHESTRATOR_LOCK_TIMEOUT="${raw}" is not a number of seconds; set it to e.g. 30`);
+  return s * 1000;
+}
+
+/** Runs `fn` holding the repo lock. */
+export function underRepoLock<T>(ctx: RepoContext, fn: () => T): T {
+  return withLock(ctx.paths.repoLock, { timeoutMs: lockTimeoutMs(ctx.env), command: ctx.command }, fn);
+}
+
+export interface OpenWorkflow {
+  choice: SessionChoice & { id: string };
+  session: SessionPaths;
+  loaded: LoadedState;
+  definition: WorkflowDefinition;
+  /** Repo-relative path of the state file, for messages. */
+  stateShown: string;
+}
+
+/** The chosen session's workflow; throws NoWorkflowError when there is none. Never writes. */
+export function openWorkflow(ctx: RepoContext): OpenWorkflow {
+  const choice = chooseSession(ctx.paths, ctx.sessionFlag, ctx.env);
+  if (!choice.id) throw new NoWorkflowError('no active workflow in this repo; start one with: orchestrator start "TASK"');
+  const session = ctx.paths.session(choice.id);
+  const stateShown = ctx.paths.rel(session.state);
+  const loaded = readStateFile(session.state, stateShown);
+  if (!loaded) {
+    throw new NoWorkflowError(`session ${choice.id} has no workflow yet (${stateShown} is missing); start one with: orchestrator start "TASK"`);
+  }
+  const definition = definitionOfState(loaded.state.workflow_definition, stateShown, () =>
+    readDefinitionFile(ctx.paths, ctx.cwd),
+  );
+  return { choice: { ...choice, id: choice.id }, session, loaded, definition, stateShown };
+}
+
+export interface Mutation {
+  before: WorkflowState;
+  after: WorkflowState;
+  transition: Transition;
+  session: SessionPaths;
+  definition: WorkflowDefinition;
+}
+
+/**
+ * Read-modify-write of the chosen session's state under the repo lock. `change` is a pure
+ * transition; it runs on the state as it is inside the lock, not as it was before waiting.
+ * The log is appended before the state is replaced, so a crash in between leaves the event
+ * recorded and the state as before (doctor reports the difference) and never the reverse.
+ */
+export function mutateWorkflow(ctx: RepoContext, change: (state: WorkflowState, def: WorkflowDefinition) => Transition): Mutation {
+  return underRepoLock(ctx, () => {
+    const wf = openWorkflow(ctx);
+    if (wf.loaded.checksumProblem) throw checksumError(wf.stateShown, wf.loaded.checksumProblem);
+    const transition = change(wf.loaded.state, wf.definition);
+    const now = ctx.now();
+    appendEvents(wf.session.log, transition.events);
+    const after = writeStateFile(wf.session.state, transition.state, now);
+    return { before: wf.loaded.state, after, transition, session: wf.session, definition: wf.definition };
+  });
+}
+
+export function isChecksumError(err: unknown): err is ChecksumMismatchError {
+  return err instanceof ChecksumMismatchError;
+}
