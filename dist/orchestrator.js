@@ -312,9 +312,12 @@ NEXT: orchestrator start "TASK"`}}function Ob({args:t,ctx:e}){let n=t.positional
 `);return ue(a,"json")?t.stdout(JSON.stringify(f.data,null,2)+`
 `):f.text&&t.stdout(f.text.endsWith(`
 `)?f.text:f.text+`
-`),f.exitCode??P.ok}catch(r){return Mb(r,n,t)}}function Mb(t,e,n){if(t instanceof R)return n.stderr(`orchestrator: error: ${t.message}
+`),f.exitCode??P.ok}catch(r){return Mb(r,n,t)}}function Mb(t,e,n){if(t instanceof R){n.stderr(`orchestrator: error: ${t.message}
+`);let o=t.data.output_tail;return typeof o=="string"&&o.trim()&&!e&&n.stderr(`--- output (last ${o.length} chars) ---
+${o.trimEnd()}
+---
 `),e&&n.stdout(JSON.stringify({ok:!1,error:{code:t.code,exit_code:t.exitCode,message:t.message,...t.data}},null,2)+`
-`),t.exitCode;let r=t;return n.stderr(`orchestrator: internal error: ${r?.message??String(t)}; please report it (ORCHESTRATOR_DEBUG=1 prints the stack)
+`),t.exitCode}let r=t;return n.stderr(`orchestrator: internal error: ${r?.message??String(t)}; please report it (ORCHESTRATOR_DEBUG=1 prints the stack)
 `),n.env.ORCHESTRATOR_DEBUG&&n.stderr(`${r?.stack??""}
 `),e&&n.stdout(JSON.stringify({ok:!1,error:{code:"INTERNAL",exit_code:1,message:r?.message??String(t)}})+`
 `),P.checkFailed}function Xp(t,e){process.on(t,()=>{wa(),process.exit(e)})}if(require.main===module){Xp("SIGINT",130),Xp("SIGTERM",143);let t=n=>{process.stdout.write(n)},e=n=>{process.stderr.write(n)};Qp({argv:process.argv.slice(2),cwd:process.cwd(),env:process.env,stdout:t,stderr:e,stdinIsTTY:!!process.stdin.isTTY}).then(n=>{process.exitCode=n})}0&&(module.exports={main});

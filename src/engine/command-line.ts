@@ -74,7 +74,9 @@ const VAR = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
  */
 export function buildArgv(template: string, vars: Record<string, string>, where: string): string[] {
   const argv: string[] = [];
-  for (const w of splitWords(template, `${where}: command`)) {
+  // `{{ name }}` may hold spaces inside the braces; close them up so splitting keeps it one word.
+  const tidy = template.replace(VAR, '{{$1}}');
+  for (const w of splitWords(tidy, `${where}: command`)) {
     if (w.bareVar !== null) {
       // A whole-word placeholder expands to words of its own: test_command "npm run test".
       const value = lookup(vars, w.bareVar, where);

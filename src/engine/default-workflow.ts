@@ -9,7 +9,8 @@ export const DEFAULT_WORKFLOW_YAML = `# workflow.yaml - the steps an AI coding a
 #   required: false      optional item, never blocks the phase
 #   skippable: false     cannot be skipped at all
 #   step_type:           how hard a skip is: gate (needs --force and a 50+ character reason),
-#                        documented (50+ character reason), flexible (10+ characters), required
+#                        documented (50+ character reason), flexible (10+ characters),
+#                        required (cannot be skipped)
 #   verification.type:   none | file_exists (path) | command (command, expect_exit_code, timeout)
 #                        | manual_gate (a human approves with: orchestrator approve-item <id>)
 # {{name}} in a verification path or command is replaced by the value of settings.name.
@@ -22,7 +23,8 @@ settings:
   # Where plans and notes are written.
   docs_dir: "docs"
   # The command that proves the change works; override it for your project
-  # (e.g. "pytest", "go test ./...", "cargo test", "npm run build && npm test").
+  # (e.g. "pytest", "go test ./...", "cargo test"). Commands run without a shell, so
+  # "a && b" does not work: put several steps in a script and name the script here.
   test_command: "npm test"
 
 phases:

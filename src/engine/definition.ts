@@ -229,7 +229,7 @@ function crossFieldRules(raw: unknown): RuleProblem[] {
       if (v.type === 'command' && missing(v.command)) {
         problems.push({
           path: [...vPath, 'command'],
-          message: 'is required when type is command; add command: with the shell command to run (e.g. "{{test_command}}")',
+          message: 'is required when type is command; add command: with the command to run, which runs without a shell (e.g. "{{test_command}}")',
         });
       }
       for (const field of ['path', 'command'] as const) {
