@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lazyModules } from './lazy-modules.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -23,6 +24,8 @@ await build({
   legalComments: 'eof',
   define: { __ORCHESTRATOR_VERSION__: JSON.stringify(pkg.version) },
   logLevel: 'warning',
+  // Only some commands need these; `status` must not pay to load them.
+  plugins: [lazyModules(['yaml'], { root, minify: true })],
 });
 chmodSync(outfile, 0o755);
 const hash = createHash('sha256').update(readFileSync(outfile)).digest('hex');

@@ -266,7 +266,7 @@ test('an unknown {{var}} in a path or command is a problem naming the var and se
         name: Check
         verification:
           type: command
-          command: "{{ lint_command }} && {{docs_dir}}"
+          command: "{{ lint_command }} --dir {{docs_dir}}"
       - id: plan_file
         name: Plan file
         verification: {type: file_exists, path: "{{plans}}/plan.md"}

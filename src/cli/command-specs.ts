@@ -13,6 +13,8 @@ export interface CommandSpec {
   args: { min: number; max: number };
   /** Takes --json and prints one JSON document. */
   json: boolean;
+  /** May write files (takes the repo lock): the CLI then guards against signals. */
+  writes: boolean;
   load: () => Promise<CommandRun>;
 }
 
@@ -32,6 +34,7 @@ export const COMMANDS: CommandSpec[] = [
     },
     args: { min: 0, max: 0 },
     json: true,
+    writes: true,
     load: async () => (await import('../commands/init.ts')).run,
   },
   {
@@ -43,6 +46,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: { workflow: { type: 'string', value: 'FILE', help: 'workflow definition to use' }, ...json },
     args: { min: 1, max: 1 },
     json: true,
+    writes: true,
     load: async () => (await import('../commands/start.ts')).run,
   },
   {
@@ -52,6 +56,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: { ...json },
     args: { min: 0, max: 0 },
     json: true,
+    writes: false,
     load: async () => (await import('../commands/status.ts')).run,
   },
   {
@@ -63,6 +68,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: { notes: { type: 'string', value: 'TEXT', help: 'what was done' }, ...json },
     args: { min: 1, max: 1 },
     json: true,
+    writes: true,
     load: async () => (await import('../commands/complete.ts')).run,
   },
   {
@@ -78,6 +84,7 @@ export const COMMANDS: CommandSpec[] = [
     },
     args: { min: 1, max: 1 },
     json: true,
+    writes: true,
     load: async () => (await import('../commands/skip.ts')).run,
   },
   {
@@ -87,6 +94,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: { notes: { type: 'string', value: 'TEXT', help: 'what was approved' }, ...json },
     args: { min: 1, max: 1 },
     json: true,
+    writes: true,
     load: async () => (await import('../commands/approve-item.ts')).run,
   },
   {
@@ -96,6 +104,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: { ...json },
     args: { min: 0, max: 0 },
     json: true,
+    writes: true,
     load: async () => (await import('../commands/advance.ts')).run,
   },
   {
@@ -109,6 +118,7 @@ export const COMMANDS: CommandSpec[] = [
     },
     args: { min: 0, max: 0 },
     json: true,
+    writes: true,
     load: async () => (await import('../commands/finish.ts')).run,
   },
   {
@@ -119,6 +129,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: { ...json },
     args: { min: 0, max: 1 },
     json: true,
+    writes: false,
     load: async () => (await import('../commands/validate.ts')).run,
   },
   {
@@ -128,6 +139,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: { n: { type: 'string', short: 'n', value: 'N', help: 'how many events' }, ...json },
     args: { min: 0, max: 0 },
     json: true,
+    writes: false,
     load: async () => (await import('../commands/log.ts')).run,
   },
   {
@@ -137,6 +149,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: { ...json },
     args: { min: 0, max: 0 },
     json: true,
+    writes: false,
     load: async () => (await import('../commands/session.ts')).list,
   },
   {
@@ -146,6 +159,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: { ...json },
     args: { min: 0, max: 1 },
     json: true,
+    writes: false,
     load: async () => (await import('../commands/session.ts')).show,
   },
   {
@@ -155,6 +169,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: { ...json },
     args: { min: 1, max: 1 },
     json: true,
+    writes: true,
     load: async () => (await import('../commands/session.ts')).switchTo,
   },
   {
@@ -164,6 +179,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: { ...json },
     args: { min: 0, max: 0 },
     json: true,
+    writes: true,
     load: async () => (await import('../commands/session.ts')).create,
   },
   {
@@ -173,6 +189,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: { ...json },
     args: { min: 0, max: 1 },
     json: true,
+    writes: true,
     load: async () => (await import('../commands/session.ts')).end,
   },
   {
@@ -184,6 +201,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: { reseal: { type: 'boolean', help: 'recompute the checksum of the chosen session\'s state' }, ...json },
     args: { min: 0, max: 0 },
     json: true,
+    writes: true,
     load: async () => (await import('../commands/doctor.ts')).run,
   },
 ];

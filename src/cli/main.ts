@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The command line: parse, dispatch, print, map errors to exit codes. Nothing else lives here.
+import { writeSync } from 'node:fs';
 import { ExitCode, OrchestratorError, UsageError } from '../errors.ts';
 import { resolveRepoRoot, RepoPaths } from '../store/paths.ts';
 import { releaseAllLocks } from '../store/lock.ts';
@@ -14,7 +15,10 @@ interface Io {
   env: NodeJS.ProcessEnv;
   stdout: (s: string) => void;
   stderr: (s: string) => void;
-  stdinIsTTY: boolean;
+  /** Asked only when a command wants to prompt: touching process.stdin costs start-up time. */
+  stdinIsTTY: () => boolean;
+  /** Called before a command that writes runs: a signal must not leave the repo lock behind. */
+  beforeWrite: () => void;
 }
 
 export async function main(io: Io): Promise<number> {
@@ -46,6 +50,7 @@ export async function main(io: Io): Promise<number> {
       throw new UsageError(`usage: orchestrator ${spec.usage}; see: orchestrator ${name} --help`);
     }
     const root = resolveRepoRoot({ rootFlag: str(args, 'root'), cwd: io.cwd, env: io.env });
+    if (spec.writes) io.beforeWrite();
     const run = await spec.load();
     const result = await run({
       args,
@@ -57,7 +62,7 @@ export async function main(io: Io): Promise<number> {
         now: () => new Date().toISOString(),
         command: name,
       },
-      interactive: io.stdinIsTTY && !io.env.CI,
+      interactive: () => io.stdinIsTTY() && !io.env.CI,
     });
     for (const n of result.notices ?? []) io.stderr(`orchestrator: ${n}\n`);
     if (bool(args, 'json')) io.stdout(JSON.stringify(result.data, null, 2) + '\n');
@@ -93,18 +98,35 @@ function onSignal(signal: NodeJS.Signals, code: number): void {
   });
 }
 
+/**
+ * Writes straight to the file descriptor: process.stdout would load Node's stream machinery, a
+ * measurable share of `status`'s start-up. Retries EAGAIN, which a non-blocking pipe can return.
+ */
+function writeFd(fd: number, text: string): void {
+  const buf = Buffer.from(text, 'utf8');
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += writeSync(fd, buf, off, buf.length - off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    }
+  }
+}
+
 if (require.main === module) {
-  onSignal('SIGINT', 130);
-  onSignal('SIGTERM', 143);
-  const out = (s: string) => void process.stdout.write(s);
-  const errOut = (s: string) => void process.stderr.write(s);
   void main({
     argv: process.argv.slice(2),
     cwd: process.cwd(),
     env: process.env,
-    stdout: out,
-    stderr: errOut,
-    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stdout: (s) => writeFd(1, s),
+    stderr: (s) => writeFd(2, s),
+    // node:tty loads the net and stream modules: only require it when a prompt is possible.
+    stdinIsTTY: () => (require('node:tty') as typeof import('node:tty')).isatty(0),
+    beforeWrite: () => {
+      onSignal('SIGINT', 130);
+      onSignal('SIGTERM', 143);
+    },
   }).then((code) => {
     process.exitCode = code;
   });

@@ -6,7 +6,7 @@ import { settingsVars } from '../engine/definition.ts';
 import { checkCompletable, completeItem } from '../engine/transitions.ts';
 import { runVerification } from '../engine/verify.ts';
 import { checksumError } from '../store/state-file.ts';
-import { mutateWorkflow, openWorkflow } from '../store/workflow-session.ts';
+import { lockTimeoutMs, mutateWorkflow, openWorkflow } from '../store/workflow-session.ts';
 import type { CommandInput, CommandResult } from './types.ts';
 import { buildView, renderView } from './workflow-view.ts';
 
@@ -16,6 +16,8 @@ export async function run({ args, ctx }: CommandInput): Promise<CommandResult> {
   const wf = openWorkflow(ctx);
   if (wf.loaded.checksumProblem) throw checksumError(wf.stateShown, wf.loaded.checksumProblem);
   const ref = checkCompletable(wf.loaded.state, wf.definition, itemId);
+  // The lock is taken only after the verification; a bad lock setting must not cost a whole test run first.
+  lockTimeoutMs(ctx.env);
   const source = String(wf.loaded.state.metadata?.workflow_yaml_path ?? 'workflow.yaml');
   const result = await runVerification(ref.item, {
     root: ctx.paths.root,
@@ -37,7 +39,11 @@ export async function run({ args, ctx }: CommandInput): Promise<CommandResult> {
       ...(result.output_tail ? { output_tail: result.output_tail } : {}),
     });
   }
-  const m = mutateWorkflow(ctx, (state, def) => completeItem(state, def, { itemId, notes, verification: result ?? undefined, now: ctx.now() }));
+  const m = mutateWorkflow(
+    ctx,
+    (state, def) => completeItem(state, def, { itemId, notes, verification: result ?? undefined, now: ctx.now() }),
+    wf,
+  );
   const view = buildView(wf.choice.id, m.after, m.definition);
   const checked = result ? ` (${result.type === 'command' ? `command passed in ${result.duration_ms} ms` : `${result.path} exists`})` : '';
   return {

@@ -3,12 +3,17 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { bool } from '../cli/args.ts';
 import { NoWorkflowError } from '../errors.ts';
+import type { WorkflowState } from '../engine/workflow-state.ts';
+import { eventsAheadOfState } from '../engine/log-consistency.ts';
 import { parseJsonLines } from '../store/jsonl.ts';
+import type { SessionPaths } from '../store/paths.ts';
 import { readOwner, staleReason } from '../store/lock.ts';
 import { readRepoMeta } from '../store/repo-meta.ts';
 import { chooseSession, listSessionIds, readCurrentSessionId, readSessionMeta, sessionExists } from '../store/sessions.ts';
-import { readStateFile, writeStateFile } from '../store/state-file.ts';
-import { underRepoLock, type RepoContext } from '../store/workflow-session.ts';
+import { readStateFile } from '../store/state-file.ts';
+import { sealState, underRepoLock, type RepoContext } from '../store/workflow-session.ts';
+import { definitionOfState, readDefinitionFile } from '../engine/load-definition.ts';
+import type { WorkflowDefinition } from '../engine/definition.ts';
 import type { CommandInput, CommandResult } from './types.ts';
 
 export interface Finding {
@@ -33,16 +38,26 @@ export function run({ args, ctx }: CommandInput): CommandResult {
 }
 
 function reseal(ctx: RepoContext): string {
+  // Refuse before locking: taking the lock creates .orchestrator/locks/, and a refused command writes nothing.
+  stateToReseal(ctx);
   return underRepoLock(ctx, () => {
-    const choice = chooseSession(ctx.paths, ctx.sessionFlag, ctx.env);
-    if (!choice.id) throw new NoWorkflowError('no session to reseal; pick one with --session ID');
-    const s = ctx.paths.session(choice.id);
-    const shown = ctx.paths.rel(s.state);
-    const loaded = readStateFile(s.state, shown);
-    if (!loaded) throw new NoWorkflowError(`${shown} does not exist; nothing to reseal`);
-    writeStateFile(s.state, loaded.state, ctx.now());
+    const { session, shown, state, definition } = stateToReseal(ctx);
+    sealState(session, state, definition, ctx.now());
     return shown;
   });
+}
+
+/** The chosen session's state file and its content; throws when there is none. */
+function stateToReseal(ctx: RepoContext): { session: SessionPaths; shown: string; state: WorkflowState; definition: WorkflowDefinition } {
+  const choice = chooseSession(ctx.paths, ctx.sessionFlag, ctx.env);
+  if (!choice.id) throw new NoWorkflowError('no session to reseal; pick one with --session ID');
+  const session = ctx.paths.session(choice.id);
+  const shown = ctx.paths.rel(session.state);
+  const loaded = readStateFile(session.state, shown);
+  if (!loaded) throw new NoWorkflowError(`${shown} does not exist; nothing to reseal`);
+  // An edit is accepted only if what it left is a valid workflow: its definition is checked too.
+  const definition = definitionOfState(loaded.state.workflow_definition, shown, () => readDefinitionFile(ctx.paths, ctx.cwd));
+  return { session, shown, state: loaded.state, definition };
 }
 
 export function examine(ctx: RepoContext): Finding[] {
@@ -87,8 +102,10 @@ function examineSession(ctx: RepoContext, id: string, add: (l: Finding['level'],
   const { paths } = ctx;
   const s = paths.session(id);
   if (!readSessionMeta(s)) add('problem', paths.rel(s.meta), 'missing or not valid JSON; the session still works, but its creation time and environment are unknown');
+  let state: WorkflowState | null = null;
   try {
     const loaded = readStateFile(s.state, paths.rel(s.state));
+    state = loaded?.state ?? null;
     if (!loaded) add('note', paths.rel(s.state), 'no workflow started in this session');
     else if (loaded.checksumProblem) {
       const p = loaded.checksumProblem;
@@ -103,6 +120,13 @@ function examineSession(ctx: RepoContext, id: string, add: (l: Finding['level'],
       add('problem', `${paths.rel(s.log)}:${b.line}`, 'not a complete JSON line (a crash may have cut it); it is kept and skipped by readers, delete that line by hand once you have looked at it');
     }
     if (!bad.length) add('ok', paths.rel(s.log), `${records.length} events`);
+    for (const m of state ? eventsAheadOfState(state, records) : []) {
+      add(
+        'problem',
+        `${paths.rel(s.log)}:${m.line}`,
+        `records ${m.event} for ${m.item}, but the state says ${m.stateStatus}: a command was interrupted between writing the log and the state; check the item and run the command again`,
+      );
+    }
   }
   const leftovers = readdirSafe(s.dir).filter((n) => n.includes('.tmp-'));
   if (leftovers.length) add('note', paths.rel(s.dir), `${leftovers.length} temporary file(s) left by an interrupted write (${leftovers[0]}); safe to delete`);

@@ -1,9 +1,9 @@
 // `log [-n N]`: the session's last events. Lines that do not parse (a crash cut one) are reported, never dropped.
 import { readFileSync } from 'node:fs';
 import { str } from '../cli/args.ts';
-import { ExitCode, NoWorkflowError, UsageError, environmentErrorFrom } from '../errors.ts';
+import { ExitCode, UsageError, environmentErrorFrom } from '../errors.ts';
 import { parseJsonLines } from '../store/jsonl.ts';
-import { chooseSession } from '../store/sessions.ts';
+import { chooseSession, noSessionError } from '../store/sessions.ts';
 import type { CommandInput, CommandResult } from './types.ts';
 
 export function run({ args, ctx }: CommandInput): CommandResult {
@@ -11,7 +11,7 @@ export function run({ args, ctx }: CommandInput): CommandResult {
   const n = Number(nRaw);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`-n ${nRaw}: give a positive whole number of events, e.g. -n 50`);
   const choice = chooseSession(ctx.paths, ctx.sessionFlag, ctx.env);
-  if (!choice.id) throw new NoWorkflowError('no session in this repo yet; start one with: orchestrator start "TASK"');
+  if (!choice.id) throw noSessionError(ctx.paths);
   const logPath = ctx.paths.session(choice.id).log;
   const shown = ctx.paths.rel(logPath);
   let text = '';
@@ -22,10 +22,11 @@ export function run({ args, ctx }: CommandInput): CommandResult {
   }
   const { records, bad } = parseJsonLines(text);
   const events = records.slice(-n).map((r) => r.value as Record<string, unknown>);
-  const human = events.map((e) => {
-    const where = [e.phase_id, e.item_id].filter(Boolean).join('/');
-    return `${String(e.timestamp)}  ${String(e.event_type).padEnd(20)} ${where ? where + '  ' : ''}${String(e.message ?? '')}`;
-  });
+  const whereOf = (e: Record<string, unknown>) => [e.phase_id, e.item_id].filter(Boolean).join('/');
+  const width = Math.max(0, ...events.map((e) => whereOf(e).length));
+  const human = events.map(
+    (e) => `${String(e.timestamp)}  ${String(e.event_type).padEnd(20)} ${whereOf(e).padEnd(width)}  ${String(e.message ?? '')}`,
+  );
   const notices = bad.map(
     (b) => `${shown}:${b.line}: not a complete JSON line (a crash may have cut it); it is kept as is and skipped: see orchestrator doctor`,
   );

@@ -116,10 +116,11 @@ export function create({ ctx }: CommandInput): CommandResult {
 export function end({ args, ctx }: CommandInput): CommandResult {
   const given = args.positionals[0];
   const notices: string[] = [];
+  // Refuse before locking: taking the lock creates .orchestrator/locks/, and a refused command writes nothing.
+  sessionToEnd(ctx, given);
   const id = underRepoLock(ctx, () => {
     const currentId = readCurrentSessionId(ctx.paths);
-    const target = given ? requireSession(ctx, given) : currentId;
-    if (!target) throw new UsageError('no current session to end; name one: orchestrator session end ID');
+    const target = sessionToEnd(ctx, given);
     const state = readStateFile(ctx.paths.session(target).state)?.state;
     if (state?.status === 'active') {
       notices.push(`the workflow "${state.task_description}" in ${target} is still active; come back to it with: orchestrator session switch ${target}`);
@@ -134,4 +135,11 @@ export function end({ args, ctx }: CommandInput): CommandResult {
     return target;
   });
   return { data: { ok: true, ended: id }, text: `Session ${id} is no longer current (its files stay in ${ctx.paths.rel(ctx.paths.session(id).dir)})`, notices };
+}
+
+/** The session `session end [ID]` ends: the one named, else the current one. */
+function sessionToEnd(ctx: RepoContext, given: string | undefined): string {
+  const target = given ? requireSession(ctx, given) : readCurrentSessionId(ctx.paths);
+  if (!target) throw new UsageError('no current session to end; name one: orchestrator session end ID');
+  return target;
 }

@@ -5,10 +5,11 @@ import { UsageError, WorkflowStateConflictError } from '../errors.ts';
 import { readDefinitionFile } from '../engine/load-definition.ts';
 import { startWorkflow } from '../engine/transitions.ts';
 import { appendEvents } from '../store/event-log.ts';
+import type { SessionPaths } from '../store/paths.ts';
 import { ensureContainer } from '../store/repo-meta.ts';
 import { chooseSession, createSession, writeCurrentSessionId } from '../store/sessions.ts';
-import { readStateFile, writeStateFile } from '../store/state-file.ts';
-import { underRepoLock } from '../store/workflow-session.ts';
+import { readStateFile } from '../store/state-file.ts';
+import { sealState, underRepoLock } from '../store/workflow-session.ts';
 import type { CommandInput, CommandResult } from './types.ts';
 import { buildView, renderView } from './workflow-view.ts';
 
@@ -18,26 +19,17 @@ export function run({ args, ctx }: CommandInput): CommandResult {
   // Parse the definition before taking the lock or touching anything: bad YAML changes nothing.
   const def = readDefinitionFile(ctx.paths, ctx.cwd, str(args, 'workflow'));
   const { paths } = ctx;
+  // Refuse before locking too: taking the lock creates .orchestrator/locks/, and a refused start writes nothing.
+  emptySessionFor(ctx);
   const result = underRepoLock(ctx, () => {
     const choice = chooseSession(paths, ctx.sessionFlag, ctx.env);
-    let session = choice.id ? paths.session(choice.id) : null;
-    if (session) {
-      const existing = readStateFile(session.state, paths.rel(session.state));
-      if (existing && existing.state.status === 'active') {
-        throw new WorkflowStateConflictError(
-          `session ${session.id} already runs "${existing.state.task_description}"; finish it (orchestrator finish, or finish --abandon) first`,
-          { session_id: session.id },
-        );
-      }
-      // A session that already holds a finished workflow stays as it is; the new task gets a new one.
-      if (existing) session = null;
-    }
+    let session = emptySessionFor(ctx);
     const now = ctx.now();
     ensureContainer(paths, now);
     session ??= createSession(paths, now, detectEnvironment(ctx.env));
     const t = startWorkflow({ now, task, definition: def.definition, source: def.source, sourceChecksum: def.checksum });
     appendEvents(session.log, t.events);
-    const sealed = writeStateFile(session.state, t.state, now);
+    const sealed = sealState(session, t.state, def.definition, now);
     if (choice.origin !== '--session' && choice.origin !== 'ORCHESTRATOR_SESSION') writeCurrentSessionId(paths, session.id);
     return { session, state: sealed };
   });
@@ -46,4 +38,23 @@ export function run({ args, ctx }: CommandInput): CommandResult {
     data: { ok: true, started: { session_id: result.session.id, workflow_id: result.state.workflow_id, source: def.source }, status: view },
     text: `Started "${task}" with ${def.source} (session ${result.session.id}).\n\n${renderView(view)}`,
   };
+}
+
+/**
+ * The chosen session when it holds no workflow yet, else null (a new session is made); throws when
+ * it runs an active one. A session with a finished workflow stays as it is: the new task gets a new one.
+ */
+function emptySessionFor(ctx: CommandInput['ctx']): SessionPaths | null {
+  const { paths } = ctx;
+  const choice = chooseSession(paths, ctx.sessionFlag, ctx.env);
+  if (!choice.id) return null;
+  const session = paths.session(choice.id);
+  const existing = readStateFile(session.state, paths.rel(session.state));
+  if (existing && existing.state.status === 'active') {
+    throw new WorkflowStateConflictError(
+      `session ${session.id} already runs "${existing.state.task_description}"; finish it (orchestrator finish, or finish --abandon) first`,
+      { session_id: session.id },
+    );
+  }
+  return existing ? null : session;
 }

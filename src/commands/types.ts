@@ -7,7 +7,7 @@ export interface CommandInput {
   args: Parsed;
   ctx: RepoContext;
   /** True when a human may answer a prompt: stdin is a TTY and CI is not set. */
-  interactive: boolean;
+  interactive: () => boolean;
 }
 
 export interface CommandResult {

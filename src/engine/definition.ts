@@ -11,7 +11,8 @@
 
 import * as z from 'zod/mini';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
-import { InvalidWorkflowError } from '../errors.ts';
+import { InvalidWorkflowError, UnsafeCommandError } from '../errors.ts';
+import { buildArgv } from './command-line.ts';
 
 // ---- schema ------------------------------------------------------------------------------------
 
@@ -24,20 +25,48 @@ const ITEM_ID_RE = /^[A-Za-z0-9_]+$/;
 const PHASE_ID_MESSAGE = 'must be upper-case letters, digits and _, starting with a letter (e.g. PLAN)';
 const ITEM_ID_MESSAGE = 'must contain only letters, digits and _ (e.g. write_tests)';
 
-const nullAsMissing = (value: unknown): unknown => (value === null ? undefined : value);
+// `null` counts as absent. Rather than a transform on every field (zod pipes cost ~3x per field,
+// and a 200-item definition is parsed on every command), `withoutNulls` drops null-valued keys
+// of the definition, its phases, items and verifications once, before the schema sees them.
+const nullable = z.optional;
+const withDefault = z._default;
+const stringList = () => z._default(z.array(z.string()), () => []);
 
-/** An optional field where `null` (as the Python tool writes it) counts as absent. */
-function nullable<T extends z.core.SomeType>(schema: T) {
-  return z.optional(z.pipe(z.transform(nullAsMissing), z.optional(schema)));
+const KNOWN = {
+  workflow: new Set(['name', 'version', 'description', 'settings', 'phases']),
+  phase: new Set(['id', 'name', 'description', 'items', 'exit_gate', 'notes']),
+  item: new Set(['id', 'name', 'description', 'required', 'skippable', 'skip_conditions', 'verification', 'notes', 'step_type']),
+  verification: new Set(['type', 'path', 'command', 'expect_exit_code', 'timeout', 'description']),
+};
+
+/** A copy without the null values of known keys; unknown keys stay as written, null or not. */
+function withoutNullKeys(value: unknown, known: Set<string>): unknown {
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null || !known.has(k)) out[k] = v;
+  return out;
 }
 
-/** A field with a default, used when the key is absent or `null`. */
-function withDefault<T extends z.core.SomeType>(schema: T, value: z.core.util.NoUndefined<z.core.output<T>>) {
-  return z.pipe(z.transform(nullAsMissing), z._default(schema, value));
+/** A copy of a raw definition with null-valued keys removed at every level the schema knows. */
+function withoutNulls(raw: unknown): unknown {
+  const def = withoutNullKeys(raw, KNOWN.workflow);
+  if (!isRecord(def)) return def;
+  if (typeof def.version === 'number') def.version = String(def.version);
+  if (Array.isArray(def.phases)) {
+    def.phases = def.phases.map((phase) => {
+      const p = withoutNullKeys(phase, KNOWN.phase);
+      if (isRecord(p) && Array.isArray(p.items)) {
+        p.items = p.items.map((item) => {
+          const it = withoutNullKeys(item, KNOWN.item);
+          if (isRecord(it) && 'verification' in it) it.verification = withoutNullKeys(it.verification, KNOWN.verification);
+          return it;
+        });
+      }
+      return p;
+    });
+  }
+  return def;
 }
-
-/** A list of strings; absent or `null` gives a fresh empty list. */
-const stringList = () => z.pipe(z.transform(nullAsMissing), z._default(z.array(z.string()), () => []));
 
 const VerificationSchema = z.looseObject({
   type: withDefault(z.enum(VERIFICATION_TYPES), 'none'),
@@ -56,10 +85,7 @@ const ItemSchema = z.looseObject({
   required: withDefault(z.boolean(), true),
   skippable: withDefault(z.boolean(), true),
   skip_conditions: stringList(),
-  verification: z.pipe(
-    z.transform(nullAsMissing),
-    z._default(VerificationSchema, () => ({ type: 'none' as const, expect_exit_code: 0 })),
-  ),
+  verification: z._default(VerificationSchema, () => ({ type: 'none' as const, expect_exit_code: 0 })),
   notes: stringList(),
   step_type: withDefault(z.enum(STEP_TYPES), 'flexible'),
 });
@@ -68,25 +94,20 @@ const PhaseSchema = z.looseObject({
   id: z.string().check(z.regex(PHASE_ID_RE, PHASE_ID_MESSAGE)),
   name: z.string(),
   description: nullable(z.string()),
-  items: z.pipe(z.transform(nullAsMissing), z._default(z.array(ItemSchema), () => [])),
+  items: z._default(z.array(ItemSchema), () => []),
   exit_gate: nullable(z.string()),
   notes: stringList(),
 });
 
 /** Everything except the cross-field rules; `parseDefinition` checks those on the raw data. */
-const BaseWorkflowSchema = z.looseObject({
+const ShapeSchema = z.looseObject({
   name: z.string(),
-  version: z.pipe(
-    z.transform((value: unknown) => (typeof value === 'number' ? String(value) : nullAsMissing(value))),
-    z._default(z.string(), '1.0'),
-  ),
+  version: z._default(z.string(), '1.0'),
   description: nullable(z.string()),
-  settings: z.pipe(
-    z.transform(nullAsMissing),
-    z._default(z.record(z.string(), z.unknown()), () => ({})),
-  ),
+  settings: z._default(z.record(z.string(), z.unknown()), () => ({})),
   phases: z.array(PhaseSchema).check(z.minLength(1, 'must list at least one phase')),
 });
+const BaseWorkflowSchema = z.pipe(z.transform(withoutNulls), ShapeSchema);
 
 /** The full schema, cross-field rules included (for definitions that do not come from YAML text). */
 export const WorkflowDefinitionSchema = BaseWorkflowSchema.check(
@@ -258,6 +279,37 @@ function unknownVarMessage(name: string, settings: Record<string, unknown>): str
   const value = settings[name];
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return null;
   return `uses {{${name}}} but settings.${name} is ${describeValue(value)}, which cannot be substituted; give ${name} a text value under settings:`;
+}
+
+/**
+ * Commands run without a shell: one that relies on shell syntax could never pass. Checked when a
+ * workflow.yaml is validated or started, not on definitions embedded in existing states, which
+ * must stay readable whatever they hold.
+ */
+function commandRules(raw: unknown): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  if (!isRecord(raw) || !Array.isArray(raw.phases)) return problems;
+  const settings = isRecord(raw.settings) ? raw.settings : {};
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(settings)) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') vars[k] = String(v);
+  }
+  raw.phases.forEach((phase: unknown, p) => {
+    if (!isRecord(phase) || !Array.isArray(phase.items)) return;
+    phase.items.forEach((item: unknown, i) => {
+      const v = isRecord(item) ? item.verification : undefined;
+      if (!isRecord(v) || v.type !== 'command' || typeof v.command !== 'string' || v.command.trim() === '') return;
+      try {
+        buildArgv(v.command, vars, 'command');
+      } catch (err) {
+        // Unknown {{vars}} are reported by crossFieldRules already.
+        if (err instanceof UnsafeCommandError && !/is not defined/.test(err.message)) {
+          problems.push({ path: ['phases', p, 'items', i, 'verification', 'command'], message: err.message.replace(/^(command: )+/, '') });
+        }
+      }
+    });
+  });
+  return problems;
 }
 
 // ---- positions ---------------------------------------------------------------------------------
@@ -473,7 +525,7 @@ export function parseDefinition(
       problems.push(at(locate(doc, path).offset, path, issueMessage(issue, raw)));
     }
   }
-  for (const rule of crossFieldRules(raw)) {
+  for (const rule of [...crossFieldRules(raw), ...commandRules(raw)]) {
     problems.push(at(locate(doc, rule.path).offset, rule.path, rule.message));
   }
   if (problems.length > 0 || !result.success) return done(problems);

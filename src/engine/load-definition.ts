@@ -1,10 +1,10 @@
 // Finds and parses the workflow definition for `start` and `validate`: the repo's workflow.yaml,
 // a `--workflow FILE`, or the bundled default. Reads only.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidWorkflowError, NoWorkflowError, environmentErrorFrom } from '../errors.ts';
 import type { RepoPaths } from '../store/paths.ts';
+import { sha256Hex } from '../store/python-json.ts';
 import { DEFAULT_WORKFLOW_YAML } from './default-workflow.ts';
 import { WorkflowDefinitionSchema, loadDefinitionText, type WorkflowDefinition } from './definition.ts';
 
@@ -42,16 +42,22 @@ export function bundledDefinition(): DefinitionSource {
 }
 
 function shortHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return sha256Hex(text).slice(0, 16);
 }
 
-/** The definition a state was started with (states embed it, as the Python tool's do). */
+/**
+ * The definition a state was started with (states embed it, as the Python tool's do). `trusted`:
+ * the state is a version this tool sealed after validating it (LoadedState.trusted), whose
+ * embedded definition was stored already normalised, so it is used as it is.
+ */
 export function definitionOfState(
   embedded: unknown,
   stateFile: string,
   fallback: () => DefinitionSource,
+  trusted = false,
 ): WorkflowDefinition {
   if (embedded === undefined || embedded === null) return fallback().definition;
+  if (trusted) return embedded as WorkflowDefinition;
   const parsed = WorkflowDefinitionSchema.safeParse(embedded);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -1,6 +1,5 @@
 // The state machine: pure functions from (state, definition, input) to (new state, log events).
 // No I/O here, so every rule is testable on plain objects and the commands stay thin.
-import { randomBytes } from 'node:crypto';
 import {
   NoWorkflowError,
   PhaseIncompleteError,
@@ -10,6 +9,7 @@ import {
   WorkflowStateConflictError,
   WrongPhaseError,
 } from '../errors.ts';
+import { randomHex } from '../store/random-id.ts';
 import type { ItemDefinition, PhaseDefinition, WorkflowDefinition } from './definition.ts';
 import type { ItemState, LogEvent, PhaseState, VerificationResult, WorkflowState } from './workflow-state.ts';
 import { STATE_VERSION } from './workflow-state.ts';
@@ -85,7 +85,7 @@ export function startWorkflow(input: StartInput): Transition {
     };
   }
   const state: WorkflowState = {
-    workflow_id: 'wf_' + randomBytes(4).toString('hex'),
+    workflow_id: 'wf_' + randomHex(4),
     workflow_type: def.name,
     workflow_version: def.version,
     task_description: input.task,
@@ -246,7 +246,7 @@ export function approveItem(state0: WorkflowState, def: WorkflowDefinition, inpu
 }
 
 /** Minimum reason lengths by step type, as the Python tool enforces them. */
-export const SKIP_REASON_MIN: Record<string, number> = { gate: 50, documented: 50, flexible: 10, required: 10 };
+export const SKIP_REASON_MIN: Record<string, number> = { gate: 50, documented: 50, flexible: 10 };
 
 export interface SkipInput extends Clock {
   itemId: string;

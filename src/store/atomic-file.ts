@@ -1,9 +1,9 @@
 // Crash-safe file replacement: write a temp file in the same directory, fsync it, rename it over
 // the target, fsync the directory. A reader sees the old bytes or the new bytes, never a mix.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { environmentErrorFrom } from '../errors.ts';
+import { randomHex } from './random-id.ts';
 
 export interface AtomicWriteOptions {
   mode?: number;
@@ -11,7 +11,7 @@ export interface AtomicWriteOptions {
 
 export function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): void {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomHex(4)}`);
   try {
     mkdirSync(dir, { recursive: true });
     const fd = openSync(tmp, 'wx', opts.mode ?? 0o644);

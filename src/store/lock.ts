@@ -3,10 +3,10 @@
 // process on this host is broken at once; breaking is serialised by a second, short-lived lock so
 // two waiters can never both "break" and one of them delete a fresh, live lock.
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { LockTimeoutError, environmentErrorFrom } from '../errors.ts';
+import { randomHex } from './random-id.ts';
 
 export interface LockOwner {
   pid: number;
@@ -42,7 +42,7 @@ export function acquireLock(path: string, opts: LockOptions): LockHandle {
     pid: process.pid,
     host: hostname(),
     start: processStartTime(process.pid),
-    token: randomBytes(8).toString('hex'),
+    token: randomHex(8),
     acquired_at: new Date().toISOString(),
     ...(opts.command ? { command: opts.command } : {}),
   };
@@ -220,19 +220,26 @@ function ageMs(path: string): number {
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  // A killed owner whose parent has not reaped it yet (a zombie) still answers kill(pid, 0), but
+  // it has exited and will never release the lock.
+  const state = procStatFields(pid)?.[0];
+  return state !== 'Z' && state !== 'X';
 }
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks); null where /proc does not exist. */
 function processStartTime(pid: number): string | null {
+  return procStatFields(pid)?.[19] ?? null;
+}
+
+/** /proc/PID/stat from field 3 (the state) on; null where /proc does not exist. */
+function procStatFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }

@@ -77,8 +77,11 @@ export class RepoPaths {
   get config(): string {
     return join(this.container, 'config.yaml');
   }
+  get cacheDir(): string {
+    return join(this.container, 'cache');
+  }
   session(id: string): SessionPaths {
-    return new SessionPaths(join(this.sessionsDir, id), id);
+    return new SessionPaths(join(this.sessionsDir, id), id, join(this.cacheDir, `state-${id}.verified`));
   }
   /** Shown to users: the path relative to the repo root. */
   rel(p: string): string {
@@ -90,6 +93,8 @@ export class SessionPaths {
   constructor(
     readonly dir: string,
     readonly id: string,
+    /** Machine-local record of the state file version last sealed here (see readStateFile). */
+    readonly verifiedStamp: string,
   ) {}
   get meta(): string {
     return join(this.dir, 'meta.json');

@@ -1,6 +1,5 @@
 // Byte-for-byte `json.dumps(value, sort_keys=True)` of CPython (default separators ", " and ": ",
 // ensure_ascii=True), so checksums and audit hashes agree with files the Python tool wrote.
-import { createHash } from 'node:crypto';
 
 export function pythonJsonDumps(value: unknown): string {
   if (value === null || value === undefined) return 'null';
@@ -24,8 +23,11 @@ export function pythonJsonDumps(value: unknown): string {
   }
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** Python sorts str by code point; JS sorts by UTF-16 unit. They differ only above U+FFFF. */
 function comparePythonStrings(a: string, b: string): number {
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   const ia = [...a];
   const ib = [...b];
   const n = Math.min(ia.length, ib.length);
@@ -46,24 +48,19 @@ function pythonNumber(n: number): string {
   return String(n).replace(/e([+-])(\d)$/, 'e$10$2');
 }
 
+// JSON.stringify already escapes exactly as Python does below U+007F (\b \f \n \r \t, other
+// control characters as lower-case \u00XX); ensure_ascii then escapes every UTF-16 unit above.
+const NON_ASCII = /[\u007f-\uffff]/g;
+const escapeUnit = (c: string) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0');
+
 function pythonString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22) out += '\\"';
-    else if (c === 0x5c) out += '\\\\';
-    else if (c === 0x0a) out += '\\n';
-    else if (c === 0x0d) out += '\\r';
-    else if (c === 0x09) out += '\\t';
-    else if (c === 0x08) out += '\\b';
-    else if (c === 0x0c) out += '\\f';
-    else if (c < 0x20 || c > 0x7e) out += '\\u' + c.toString(16).padStart(4, '0');
-    else out += s[i];
-  }
-  return out + '"';
+  return JSON.stringify(s).replace(NON_ASCII, escapeUnit);
 }
 
 export function sha256Hex(text: string): string {
+  // Required here, not imported: node:crypto drags in Node's streams, ~10 ms that `status` avoids
+  // whenever its state was verified before (see readStateFile).
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 

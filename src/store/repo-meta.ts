@@ -1,11 +1,12 @@
 // `.orchestrator/` itself: its .gitignore, meta.json with the stable repo id, created on first write.
 import { spawnSync } from 'node:child_process';
-import { randomUUID, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { CorruptFileError, environmentErrorFrom } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { writeFileAtomic } from './atomic-file.ts';
+import { randomHex } from './random-id.ts';
+import { sha256Hex } from './python-json.ts';
 import type { RepoPaths } from './paths.ts';
 
 export const LAYOUT = 'contained-v1';
@@ -63,8 +64,8 @@ export function ensureContainer(paths: RepoPaths, now: string): RepoMeta {
   const meta: RepoMeta = {
     layout: LAYOUT,
     repo_id: git.rootCommit
-      ? 'r_' + createHash('sha256').update('git-root:' + git.rootCommit).digest('hex').slice(0, 16)
-      : 'r_' + randomUUID().replaceAll('-', '').slice(0, 16),
+      ? 'r_' + sha256Hex('git-root:' + git.rootCommit).slice(0, 16)
+      : 'r_' + randomHex(8),
     created_at: now,
     created_with: `orchestrator ${VERSION}`,
     remote_url: git.remoteUrl,

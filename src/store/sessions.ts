@@ -1,9 +1,9 @@
 // Sessions: sessions/<id>/{meta.json,state.json,log.jsonl}, and `current` naming the active one.
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as z from 'zod/mini';
-import { CorruptFileError, UnknownSessionError, UsageError, environmentErrorFrom } from '../errors.ts';
+import { CorruptFileError, NoWorkflowError, UnknownSessionError, UsageError, environmentErrorFrom } from '../errors.ts';
 import { writeFileAtomic } from './atomic-file.ts';
+import { randomHex } from './random-id.ts';
 import { isValidSessionId, type RepoPaths, type SessionPaths } from './paths.ts';
 
 export const SessionMetaSchema = z.looseObject({
@@ -55,6 +55,13 @@ export function chooseSession(paths: RepoPaths, flag: string | undefined, env: N
   return id ? { id, origin: 'current' } : { id: null, origin: 'none' };
 }
 
+/** No session is chosen: say whether there are sessions to switch to or none at all. */
+export function noSessionError(paths: RepoPaths): NoWorkflowError {
+  return listSessionIds(paths).length > 0
+    ? new NoWorkflowError('no current session; pick one with: orchestrator session switch ID (see: orchestrator session list), or start a new workflow with: orchestrator start "TASK"')
+    : new NoWorkflowError('no workflow in this repo yet; start one with: orchestrator start "TASK"');
+}
+
 export function sessionExists(s: SessionPaths): boolean {
   try {
     return statSync(s.dir).isDirectory();
@@ -64,7 +71,7 @@ export function sessionExists(s: SessionPaths): boolean {
 }
 
 export function newSessionId(): string {
-  return randomBytes(4).toString('hex');
+  return randomHex(4);
 }
 
 export function createSession(paths: RepoPaths, now: string, environment: string): SessionPaths {

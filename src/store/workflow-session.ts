@@ -1,7 +1,7 @@
 // The unit every workflow command works on: one session's state, its definition and its log.
 // Reads take no lock (files are replaced atomically); every read-modify-write holds the repo lock
 // and re-reads the state inside it, so concurrent commands serialise and none is lost.
-import { ChecksumMismatchError, NoWorkflowError, UsageError } from '../errors.ts';
+import { NoWorkflowError, UsageError } from '../errors.ts';
 import { definitionOfState, readDefinitionFile } from '../engine/load-definition.ts';
 import type { WorkflowDefinition } from '../engine/definition.ts';
 import type { Transition } from '../engine/transitions.ts';
@@ -9,8 +9,8 @@ import type { WorkflowState } from '../engine/workflow-state.ts';
 import { appendEvents } from './event-log.ts';
 import { withLock } from './lock.ts';
 import { RepoPaths, type SessionPaths } from './paths.ts';
-import { chooseSession, type SessionChoice } from './sessions.ts';
-import { checksumError, readStateFile, writeStateFile, type LoadedState } from './state-file.ts';
+import { chooseSession, noSessionError, type SessionChoice } from './sessions.ts';
+import { checksumError, readStateFile, stateFileStamp, writeStateFile, type LoadedState } from './state-file.ts';
 
 export const DEFAULT_LOCK_TIMEOUT_S = 30;
 
@@ -49,15 +49,18 @@ export interface OpenWorkflow {
 /** The chosen session's workflow; throws NoWorkflowError when there is none. Never writes. */
 export function openWorkflow(ctx: RepoContext): OpenWorkflow {
   const choice = chooseSession(ctx.paths, ctx.sessionFlag, ctx.env);
-  if (!choice.id) throw new NoWorkflowError('no active workflow in this repo; start one with: orchestrator start "TASK"');
+  if (!choice.id) throw noSessionError(ctx.paths);
   const session = ctx.paths.session(choice.id);
   const stateShown = ctx.paths.rel(session.state);
-  const loaded = readStateFile(session.state, stateShown);
+  const loaded = readStateFile(session.state, stateShown, session.verifiedStamp);
   if (!loaded) {
     throw new NoWorkflowError(`session ${choice.id} has no workflow yet (${stateShown} is missing); start one with: orchestrator start "TASK"`);
   }
-  const definition = definitionOfState(loaded.state.workflow_definition, stateShown, () =>
-    readDefinitionFile(ctx.paths, ctx.cwd),
+  const definition = definitionOfState(
+    loaded.state.workflow_definition,
+    stateShown,
+    () => readDefinitionFile(ctx.paths, ctx.cwd),
+    loaded.trusted,
   );
   return { choice: { ...choice, id: choice.id }, session, loaded, definition, stateShown };
 }
@@ -76,18 +79,44 @@ export interface Mutation {
  * The log is appended before the state is replaced, so a crash in between leaves the event
  * recorded and the state as before (doctor reports the difference) and never the reverse.
  */
-export function mutateWorkflow(ctx: RepoContext, change: (state: WorkflowState, def: WorkflowDefinition) => Transition): Mutation {
+export function mutateWorkflow(
+  ctx: RepoContext,
+  change: (state: WorkflowState, def: WorkflowDefinition) => Transition,
+  opened?: OpenWorkflow,
+): Mutation {
+  // Refuse before locking: taking the lock creates .orchestrator/locks/, and a refused command must
+  // leave every file and directory as it was. Under the lock the same check runs on the fresh state.
+  const early = changeOf(ctx, change, opened ?? openWorkflow(ctx));
   return underRepoLock(ctx, () => {
-    const wf = openWorkflow(ctx);
-    if (wf.loaded.checksumProblem) throw checksumError(wf.stateShown, wf.loaded.checksumProblem);
-    const transition = change(wf.loaded.state, wf.definition);
+    // Parsing a big state costs more than the rest of the command: reuse what was read before
+    // waiting when the file is provably the same one (same session, same inode, size and mtime).
+    const unchanged =
+      chooseSession(ctx.paths, ctx.sessionFlag, ctx.env).id === early.wf.choice.id &&
+      stateFileStamp(early.wf.session.state) === early.wf.loaded.stamp;
+    const { wf, transition } = unchanged ? early : changeOf(ctx, change, openWorkflow(ctx));
     const now = ctx.now();
     appendEvents(wf.session.log, transition.events);
-    const after = writeStateFile(wf.session.state, transition.state, now);
+    const after = sealState(wf.session, transition.state, wf.definition, now);
     return { before: wf.loaded.state, after, transition, session: wf.session, definition: wf.definition };
   });
 }
 
-export function isChecksumError(err: unknown): err is ChecksumMismatchError {
-  return err instanceof ChecksumMismatchError;
+/**
+ * Writes a state whose content has been validated: an embedded definition is stored in its
+ * normalised form (defaults filled in, nulls of known keys dropped; the Python tool reads both), so
+ * the next read of this exact file version may skip validation (see readStateFile).
+ */
+export function sealState(session: SessionPaths, state: WorkflowState, definition: WorkflowDefinition, now: string): WorkflowState {
+  const toWrite = state.workflow_definition == null ? state : { ...state, workflow_definition: definition };
+  return writeStateFile(session.state, toWrite, now, session.verifiedStamp);
+}
+
+/** Opens the workflow and computes the transition (pure: writes nothing); throws what would refuse it. */
+function changeOf(
+  ctx: RepoContext,
+  change: (state: WorkflowState, def: WorkflowDefinition) => Transition,
+  wf: OpenWorkflow,
+): { wf: OpenWorkflow; transition: Transition } {
+  if (wf.loaded.checksumProblem) throw checksumError(wf.stateShown, wf.loaded.checksumProblem);
+  return { wf, transition: change(wf.loaded.state, wf.definition) };
 }
