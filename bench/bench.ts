@@ -1,24 +1,31 @@
 // `npm run bench`: start-up and round-trip cost of the built CLI on this machine, from one run.
 //
 //   node --import tsx bench/bench.ts [--json] [--bin [LABEL=]PATH]... [--only LIST] [--n N]
-//                                    [--warmup W] [--log-events N]
+//                                    [--warmup W] [--log-events N] [--builds B]
 //
 // Every figure is a median over N rounds after W warm-ups, timed as the wall time of a whole child
 // process (spawnSync of process.execPath, hrtime). In a round each command runs once, in an order
 // that rotates from round to round: `status` and `node -e 0` are paired runs, and with several
 // --bin bundles all of them run in the same rounds, so a second bundle (another bundler) is
 // measured under exactly the same conditions and shows up as a second column.
-// Without --bin the bundle is dist/orchestrator.js. --only status,version,big-log,complete picks
-// measurements. BENCH_KEEP=1 keeps the temporary repositories.
+// Without --bin both bundlers are compared: esbuild (dist/orchestrator.js, `npm run build`) and
+// @vercel/ncc (.tmp/ncc/orchestrator.js, `npm run build:ncc`; built here when missing). A bundle
+// labelled esbuild or ncc also gets its build timed: B builds of each after one warm-up, in
+// rotating rounds, each a whole `node build/...` process writing to a temporary file; the last
+// fresh build is compared with the measured bundle (a stale .tmp/ncc bundle is replaced by it
+// first, a stale dist/ only reported). With two or more bundles a last column names the winner
+// of each row (lower is better; timings within 2% are a tie).
+// --only status,version,big-log,complete,build picks measurements. BENCH_KEEP=1 keeps the
+// temporary repositories.
 // Exits 1 only when a measurement could not be taken; a missed target is printed as MISSED.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, type as osType } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { BUNDLERS, bundlerFor, ensureBuilt, timeBuilds, type Bundler, type BuildTimes } from './bundlers.ts';
 import { benchEnv, cli, growLog, manyItemsRepo, sessionDir, startedPythonWorkflowRepo } from './fixtures.ts';
 import { interleaved, MeasurementError, median, pairedRatio, round, type Cmd } from './measure.ts';
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '..');
-const DEFAULT_BIN = join(PROJECT_ROOT, 'dist', 'orchestrator.js');
 const PYTHON_WORKFLOW = resolve(PROJECT_ROOT, '..', 'shared', 'fixtures', 'legacy-python', 'workflows', 'default_workflow.yaml');
 
 /** Targets: a ratio at or under the target is met; over it is printed as MISSED. */
@@ -29,7 +36,7 @@ const TARGETS = {
 
 // ---- options ------------------------------------------------------------------------------------
 
-const MEASURES = ['status', 'version', 'big-log', 'complete'] as const;
+const MEASURES = ['status', 'version', 'big-log', 'complete', 'build'] as const;
 type Measure = (typeof MEASURES)[number];
 
 interface Options {
@@ -39,10 +46,11 @@ interface Options {
   n: number;
   warmup: number;
   logEvents: number;
+  builds: number;
 }
 
 const USAGE =
-  'usage: node --import tsx bench/bench.ts [--json] [--bin [LABEL=]PATH]... [--only status,version,big-log,complete] [--n N] [--warmup W] [--log-events N]';
+  'usage: node --import tsx bench/bench.ts [--json] [--bin [LABEL=]PATH]... [--only status,version,big-log,complete,build] [--n N] [--warmup W] [--log-events N] [--builds B]';
 
 function usage(msg: string): never {
   process.stderr.write(`bench: ${msg}\n${USAGE}\n`);
@@ -56,7 +64,7 @@ function labelOf(path: string): string {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { json: false, bins: [], only: [...MEASURES], n: 30, warmup: 3, logEvents: 100_000 };
+  const o: Options = { json: false, bins: [], only: [...MEASURES], n: 30, warmup: 3, logEvents: 100_000, builds: 5 };
   const int = (flag: string, v: string | undefined, min: number): number => {
     const x = Number(v);
     if (v === undefined || !Number.isInteger(x) || x < min) usage(`${flag} needs an integer >= ${min}`);
@@ -82,12 +90,13 @@ function parseOptions(argv: string[]): Options {
     } else if (flag === '--n') o.n = int('--n', value(), 1);
     else if (flag === '--warmup') o.warmup = int('--warmup', value(), 0);
     else if (flag === '--log-events') o.logEvents = int('--log-events', value(), 1);
+    else if (flag === '--builds') o.builds = int('--builds', value(), 1);
     else if (flag === '--help' || flag === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     } else usage(`unknown argument ${JSON.stringify(a)}`);
   }
-  if (o.bins.length === 0) o.bins.push({ label: labelOf(DEFAULT_BIN), path: DEFAULT_BIN });
+  if (o.bins.length === 0) o.bins.push(...BUNDLERS.map((b) => ({ label: b.label, path: b.bin })));
   const labels = o.bins.map((b) => b.label);
   if (new Set(labels).size !== labels.length) usage('two bundles have the same label; name them with --bin LABEL=PATH');
   return o;
@@ -131,6 +140,8 @@ interface BundleResult {
   version: Outcome<VsBaseline>;
   status_big_log: Outcome<BigLog>;
   complete: Outcome<VsBaseline>;
+  /** Wall time of the bundler's build script (bundles labelled esbuild or ncc only). */
+  build: Outcome<BuildTimes>;
 }
 
 type MeasureKey = 'status' | 'version' | 'status_big_log' | 'complete';
@@ -172,9 +183,9 @@ class Subject {
     mkdirSync(join(work, 'home'), { recursive: true });
     this.env = benchEnv(join(work, 'home'));
     const notRun = { ok: false as const, error: 'not selected (--only)', skipped: true as const };
-    this.result = { label, bin, bundle_bytes: notRun, status: notRun, version: notRun, status_big_log: notRun, complete: notRun };
+    this.result = { label, bin, bundle_bytes: notRun, status: notRun, version: notRun, status_big_log: notRun, complete: notRun, build: notRun };
     try {
-      if (!existsSync(bin)) throw new MeasurementError(`${bin} does not exist; build it first (npm run build)`);
+      if (!existsSync(bin)) throw new MeasurementError(`${bin} does not exist; build it first (npm run build, npm run build:ncc)`);
       this.result.bundle_bytes = { ok: true, value: statSync(bin).size };
     } catch (e) {
       this.result.bundle_bytes = { ok: false, error: errorText(e) };
@@ -363,38 +374,95 @@ interface Row {
   label: string;
   target?: string;
   cell: (r: BundleResult) => string;
+  /** The figure that decides the winner of the row, lower is better; none: the row has no winner. */
+  value?: (r: BundleResult) => number | undefined;
+  /** A timing: differences under 2% are called a tie. */
+  noisy?: boolean;
 }
+
+const num = <T,>(o: Outcome<T>, pick: (v: T) => number): number | undefined => (o.ok ? pick(o) : undefined);
 
 /** One row per figure; each bundle is a column, so another --bin just adds a column. */
 const ROWS: Row[] = [
   { label: 'node -e 0 (same rounds as status)', cell: (r) => cell(r.status, (v) => ms(v.baseline_median_ms)) },
-  { label: 'status, 6-phase workflow', cell: (r) => cell(r.status, (v) => ms(v.median_ms)) },
+  { label: 'status, 6-phase workflow', cell: (r) => cell(r.status, (v) => ms(v.median_ms)), value: (r) => num(r.status, (v) => v.median_ms), noisy: true },
   {
     label: '  status / node -e 0',
     target: `<= ${TARGETS.status_vs_node.toFixed(2)}x`,
     cell: (r) => cell(r.status, (v) => `${times(v.ratio)} ${verdict(v.met)}`),
+    value: (r) => num(r.status, (v) => v.ratio),
+    noisy: true,
   },
-  { label: '  (median of per-round ratios)', cell: (r) => cell(r.status, (v) => times(v.paired_ratio)) },
-  { label: '--version', cell: (r) => cell(r.version, (v) => ms(v.median_ms)) },
-  { label: '  --version / node -e 0', cell: (r) => cell(r.version, (v) => times(v.ratio)) },
-  { label: 'status, big session log', cell: (r) => cell(r.status_big_log, (v) => ms(v.median_ms)) },
+  {
+    label: '  (median of per-round ratios)',
+    cell: (r) => cell(r.status, (v) => times(v.paired_ratio)),
+    value: (r) => num(r.status, (v) => v.paired_ratio),
+    noisy: true,
+  },
+  { label: '--version', cell: (r) => cell(r.version, (v) => ms(v.median_ms)), value: (r) => num(r.version, (v) => v.median_ms), noisy: true },
+  { label: '  --version / node -e 0', cell: (r) => cell(r.version, (v) => times(v.ratio)), value: (r) => num(r.version, (v) => v.ratio), noisy: true },
+  {
+    label: 'status, big session log',
+    cell: (r) => cell(r.status_big_log, (v) => ms(v.median_ms)),
+    value: (r) => num(r.status_big_log, (v) => v.median_ms),
+    noisy: true,
+  },
   { label: '  log events, size', cell: (r) => cell(r.status_big_log, (v) => `${v.log_events}, ${v.log_mb.toFixed(1)} MB`) },
   {
     label: '  big-log / small-log status',
     target: `<= ${TARGETS.big_log_vs_small.toFixed(2)}x (~1.0)`,
     cell: (r) => cell(r.status_big_log, (v) => `${times(v.ratio)} ${verdict(v.met)}`),
+    value: (r) => num(r.status_big_log, (v) => v.ratio),
+    noisy: true,
   },
-  { label: 'complete, round trip', cell: (r) => cell(r.complete, (v) => ms(v.median_ms)) },
-  { label: '  complete / node -e 0', cell: (r) => cell(r.complete, (v) => times(v.ratio)) },
-  { label: 'bundle size', cell: (r) => cell(r.bundle_bytes, (v) => `${v.value} bytes`) },
+  { label: 'complete, round trip', cell: (r) => cell(r.complete, (v) => ms(v.median_ms)), value: (r) => num(r.complete, (v) => v.median_ms), noisy: true },
+  { label: '  complete / node -e 0', cell: (r) => cell(r.complete, (v) => times(v.ratio)), value: (r) => num(r.complete, (v) => v.ratio), noisy: true },
+  { label: 'bundle size', cell: (r) => cell(r.bundle_bytes, (v) => `${v.value} bytes`), value: (r) => num(r.bundle_bytes, (v) => v.value) },
+  {
+    label: 'build time (median)',
+    cell: (r) => cell(r.build, (v) => `${(v.median_ms / 1000).toFixed(2)} s`),
+    value: (r) => num(r.build, (v) => v.median_ms),
+    noisy: true,
+  },
+  { label: '  builds, fastest-slowest', cell: (r) => cell(r.build, (v) => `${v.runs}, ${(v.min_ms / 1000).toFixed(2)}-${(v.max_ms / 1000).toFixed(2)} s`) },
+  {
+    label: '  fresh build = this bundle',
+    target: 'same bytes',
+    cell: (r) => cell(r.build, (v) => (v.refreshed ? 'yes (refreshed)' : v.same_as_bundle ? 'yes' : 'NO: stale')),
+  },
 ];
 
+/** The winner of a row: the lowest figure, and by how much the next best is behind it. */
+function winnerOf(row: Row, results: BundleResult[]): { label: string; by: number; tie: boolean } | null {
+  if (!row.value || results.length < 2) return null;
+  const scored = results
+    .map((r) => ({ label: r.label, v: row.value!(r) }))
+    .filter((x): x is { label: string; v: number } => x.v !== undefined && Number.isFinite(x.v))
+    .sort((a, b) => a.v - b.v);
+  if (scored.length < 2) return null;
+  const by = scored[1]!.v / scored[0]!.v;
+  return { label: scored[0]!.label, by: round(by, 3), tie: row.noisy === true ? by < 1.02 : by === 1 };
+}
+
+function winnerCell(w: ReturnType<typeof winnerOf>): string {
+  if (!w) return '';
+  const by = `${w.by.toFixed(w.by < 1.1 ? 3 : 2)}x`;
+  return w.tie ? `tie (${by})` : `${w.label} by ${by}`;
+}
+
 function table(results: BundleResult[]): string {
-  const header = ['', ...results.map((r) => r.label), 'target'];
-  const body = ROWS.map((row) => [row.label, ...results.map(row.cell), row.target ?? '']);
+  const compare = results.length >= 2;
+  const header = ['', ...results.map((r) => r.label), 'target', ...(compare ? ['winner'] : [])];
+  const body = ROWS.filter((row) => results.some((r) => row.cell(r) !== '-')).map((row) => [
+    row.label,
+    ...results.map(row.cell),
+    row.target ?? '',
+    ...(compare ? [winnerCell(winnerOf(row, results))] : []),
+  ]);
   const all = [header, ...body];
   const widths = header.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((x, c) => (c === 0 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r.map((x, c) => (c === 0 || (compare && c === r.length - 1) ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
@@ -402,6 +470,58 @@ function failures(r: BundleResult): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(r)) {
     if (v && typeof v === 'object' && v.ok === false && !v.skipped) out.push(`${r.label}: ${k}: ${v.error}`);
+  }
+  return out;
+}
+
+/** One line per bundle: the rows it wins; then the ties. */
+function winnersSummary(results: BundleResult[]): string[] {
+  const won = new Map<string, string[]>(results.map((r) => [r.label, []]));
+  const ties: string[] = [];
+  for (const row of ROWS) {
+    const w = winnerOf(row, results);
+    if (!w) continue;
+    if (w.tie) ties.push(row.label.trim());
+    else won.get(w.label)!.push(row.label.trim());
+  }
+  const decided = [...won.values()].reduce((n, rows) => n + rows.length, 0);
+  const lines = [...won].map(([label, rows]) => `  ${label} wins ${rows.length} of ${decided + ties.length} rows${rows.length ? `: ${rows.join('; ')}` : ''}`);
+  if (ties.length) lines.push(`  ties (timings within 2%): ${ties.join('; ')}`);
+  return lines;
+}
+
+// ---- builds -------------------------------------------------------------------------------------
+
+/**
+ * Builds a missing scratch bundle (ncc), then times the builds of every bundle that has a known
+ * bundler. Runs before the bundles are opened, so a refreshed one is what gets measured.
+ */
+function runBuilds(o: Options, work: string): Map<string, BundleResult['build']> {
+  const out = new Map<string, BundleResult['build']>();
+  const built = o.bins.flatMap((b) => {
+    const bundler = bundlerFor(b.label);
+    return bundler ? [{ bundler, bin: b.path }] : [];
+  }) as { bundler: Bundler; bin: string }[];
+  for (const s of built) {
+    if (resolve(s.bin) !== s.bundler.bin) continue;
+    try {
+      ensureBuilt(s.bundler, progress);
+    } catch (e) {
+      progress(`  ${s.bundler.label}: build FAILED: ${errorText(e)}`);
+    }
+  }
+  if (!o.only.includes('build') || built.length === 0) return out;
+  progress(`build time: ${o.builds} builds of each of ${built.map((s) => s.bundler.label).join(', ')} after 1 warm-up`);
+  try {
+    for (const [label, times] of timeBuilds(built, o.builds, 1, join(work, 'builds'))) {
+      out.set(label, { ok: true, ...times });
+      if (times.refreshed) progress(`  ${label}: the bundle was stale; replaced it with the fresh build`);
+      else if (!times.same_as_bundle) progress(`  ${label}: STALE: a fresh build differs from the bundle measured`);
+    }
+  } catch (e) {
+    const error = errorText(e);
+    progress(`  build: FAILED: ${error}`);
+    for (const s of built) out.set(s.bundler.label, { ok: false, error });
   }
   return out;
 }
@@ -415,7 +535,13 @@ function main(): number {
   const work = mkdtempSync(join(tmpdir(), 'orch-bench-'));
   let subjects: Subject[] = [];
   try {
+    const builds = runBuilds(o, work);
     subjects = o.bins.map((b, i) => new Subject(b.label, b.path, join(work, `bundle-${i + 1}`)));
+    for (const s of subjects) {
+      const build = builds.get(s.label);
+      if (build) s.result.build = build;
+      else if (o.only.includes('build')) s.result.build = { ok: false, error: 'no known bundler for this label', skipped: true };
+    }
     for (const s of subjects) if (!s.usable) progress(`${s.label}: FAILED: ${(s.result.bundle_bytes as { error: string }).error}`);
     runAll(subjects, o, work);
   } finally {
@@ -441,10 +567,15 @@ function main(): number {
         rounds: o.n,
         warmup: o.warmup,
         log_events: o.logEvents,
+        builds: o.builds,
         workflow: relative(PROJECT_ROOT, PYTHON_WORKFLOW),
       },
       targets: TARGETS,
       bundles: results,
+      winners: ROWS.flatMap((row) => {
+        const w = winnerOf(row, results);
+        return w ? [{ row: row.label.trim(), winner: w.tie ? null : w.label, by: w.by, tie: w.tie }] : [];
+      }),
       seconds: round(seconds, 1),
       ok: failed.length === 0,
     };
@@ -460,6 +591,7 @@ function main(): number {
       table(results),
       '',
     ];
+    if (results.length >= 2) out.push('Winners (lower is better):', ...winnersSummary(results), '');
     if (failed.length) out.push('Measurements that failed to run:', ...failed.map((f) => `  ${f}`), '');
     out.push(`bench took ${seconds.toFixed(1)} s`);
     process.stdout.write(out.join('\n') + '\n');

@@ -30,4 +30,16 @@ await build({
 chmodSync(outfile, 0o755);
 const hash = createHash('sha256').update(readFileSync(outfile)).digest('hex');
 writeFileSync(`${outfile}.sha256`, `${hash}  orchestrator.js\n`);
+pinBootstrap(pkg.version, hash);
 console.log(`built ${outfile.slice(root.length + 1)} (${readFileSync(outfile).length} bytes, sha256 ${hash.slice(0, 12)}…)`);
+
+/** bootstrap.sh carries the version and sha256 of the bundle it may run (only for the real dist/). */
+function pinBootstrap(version, sha256) {
+  if (process.env.ORCHESTRATOR_OUTFILE) return;
+  const path = join(root, 'bootstrap.sh');
+  const text = readFileSync(path, 'utf8');
+  const pinned = text
+    .replace(/^ORCHESTRATOR_PINNED_VERSION=".*"$/m, `ORCHESTRATOR_PINNED_VERSION="${version}"`)
+    .replace(/^ORCHESTRATOR_PINNED_SHA256=".*"$/m, `ORCHESTRATOR_PINNED_SHA256="${sha256}"`);
+  if (pinned !== text) writeFileSync(path, pinned);
+}

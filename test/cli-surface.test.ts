@@ -140,6 +140,12 @@ const CASES: Record<string, JsonCase> = {
   'session new': { fail: ['session', 'new', 'extra'], failCode: 'USAGE', failExit: 2, ok: () => ['session', 'new'] },
   'session end': { fail: ['session', 'end', 'nosuch'], failCode: 'UNKNOWN_SESSION', failExit: 2, ok: (sid) => ['session', 'end', sid] },
   doctor: { fail: ['doctor', '--reseal', '--session', 'nosuch'], failCode: 'UNKNOWN_SESSION', failExit: 2, ok: () => ['doctor'] },
+  migrate: {
+    fail: ['migrate', '--prefer', 'both'],
+    failCode: 'USAGE',
+    failExit: 2,
+    ok: () => ['migrate', '--dry-run'],
+  },
 };
 
 function startedRepo(): { repo: string; sid: string } {

@@ -1,7 +1,7 @@
 // The command line surface: names, usage, flags and help text of every command. Implementations
 // are loaded lazily, so `status` does not pay for the YAML parser that `start` needs.
 import type { CommandRun } from '../commands/types.ts';
-import type { FlagSpecs } from './args.ts';
+import { bool, type FlagSpecs, type Parsed } from './args.ts';
 
 export interface CommandSpec {
   /** Words that name it: ['complete'] or ['session', 'list']. */
@@ -13,8 +13,8 @@ export interface CommandSpec {
   args: { min: number; max: number };
   /** Takes --json and prints one JSON document. */
   json: boolean;
-  /** May write files (takes the repo lock): the CLI then guards against signals. */
-  writes: boolean;
+  /** May write files (takes the repo lock): the CLI then guards against signals and checks the layout. */
+  writes: boolean | ((args: Parsed) => boolean);
   load: () => Promise<CommandRun>;
 }
 
@@ -193,6 +193,24 @@ export const COMMANDS: CommandSpec[] = [
     load: async () => (await import('../commands/session.ts')).end,
   },
   {
+    name: ['migrate'],
+    usage: 'migrate [--dry-run] [--yes] [--rollback] [--prefer old|new] [--json]',
+    summary: "move the Python tool's legacy files into .orchestrator/ (all or nothing), or back",
+    details:
+      'Legacy files (.workflow_state.json, .workflow_log.jsonl, .workflow_checkpoints/, feedback, secrets, .orchestrator.yaml, .claude/prd_state.json, …) are checked, copied into a staging directory, verified by sha256, switched into place and only then moved to .orchestrator/backups/<timestamp>/. Every step is journalled in .orchestrator/migration.json; after a crash the next command finishes or undoes it. --dry-run lists every move and problem and changes nothing; --yes is required to migrate; --rollback puts the legacy files back byte for byte (refused if the contained state changed since). When both layouts hold the same file, --prefer old or --prefer new decides.',
+    flags: {
+      'dry-run': { type: 'boolean', help: 'show the plan and every problem; change nothing' },
+      yes: { type: 'boolean', help: 'go ahead (there is never a prompt)' },
+      rollback: { type: 'boolean', help: 'undo the last migration' },
+      prefer: { type: 'string', value: 'old|new', help: 'which side wins when both layouts hold a file' },
+      ...json,
+    },
+    args: { min: 0, max: 0 },
+    json: true,
+    writes: true,
+    load: async () => (await import('../commands/migrate.ts')).run,
+  },
+  {
     name: ['doctor'],
     usage: 'doctor [--json] [--reseal]',
     summary: 'check .orchestrator/: layout, metadata, state checksums, logs, locks',
@@ -201,7 +219,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: { reseal: { type: 'boolean', help: 'recompute the checksum of the chosen session\'s state' }, ...json },
     args: { min: 0, max: 0 },
     json: true,
-    writes: true,
+    writes: (args) => bool(args, 'reseal'),
     load: async () => (await import('../commands/doctor.ts')).run,
   },
 ];

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The command line: parse, dispatch, print, map errors to exit codes. Nothing else lives here.
-import { writeSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
+import { decideLayout } from '../migrate/guard.ts';
+import type { RepoContext } from '../store/workflow-session.ts';
 import { ExitCode, OrchestratorError, UsageError } from '../errors.ts';
 import { resolveRepoRoot, RepoPaths } from '../store/paths.ts';
 import { releaseAllLocks } from '../store/lock.ts';
@@ -50,20 +52,21 @@ export async function main(io: Io): Promise<number> {
       throw new UsageError(`usage: orchestrator ${spec.usage}; see: orchestrator ${name} --help`);
     }
     const root = resolveRepoRoot({ rootFlag: str(args, 'root'), cwd: io.cwd, env: io.env });
-    if (spec.writes) io.beforeWrite();
+    const writes = typeof spec.writes === 'function' ? spec.writes(args) : spec.writes;
+    if (writes) io.beforeWrite();
+    const ctx: RepoContext = {
+      paths: new RepoPaths(root),
+      cwd: io.cwd,
+      env: io.env,
+      sessionFlag: str(args, 'session'),
+      now: () => new Date().toISOString(),
+      command: name,
+    };
+    if (spec.name[0] !== 'validate') {
+      for (const notice of await settleLayout(ctx, spec.name[0] === 'migrate' ? null : writes)) io.stderr(`orchestrator: ${notice}\n`);
+    }
     const run = await spec.load();
-    const result = await run({
-      args,
-      ctx: {
-        paths: new RepoPaths(root),
-        cwd: io.cwd,
-        env: io.env,
-        sessionFlag: str(args, 'session'),
-        now: () => new Date().toISOString(),
-        command: name,
-      },
-      interactive: () => io.stdinIsTTY() && !io.env.CI,
-    });
+    const result = await run({ args, ctx, interactive: () => io.stdinIsTTY() && !io.env.CI });
     for (const n of result.notices ?? []) io.stderr(`orchestrator: ${n}\n`);
     if (bool(args, 'json')) io.stdout(JSON.stringify(result.data, null, 2) + '\n');
     else if (result.text) io.stdout(result.text.endsWith('\n') ? result.text : result.text + '\n');
@@ -71,6 +74,27 @@ export async function main(io: Io): Promise<number> {
   } catch (err) {
     return reportError(err, wantsJson, io);
   }
+}
+
+/**
+ * Before a command: finish or undo an interrupted migration (whatever the command), then decide
+ * the layout it works on (dual mode). `writes` null: the command manages layouts itself (migrate).
+ */
+async function settleLayout(ctx: RepoContext, writes: boolean | null): Promise<string[]> {
+  const notices: string[] = [];
+  if (existsSync(ctx.paths.migrationJournal)) {
+    const recovered = (await import('../commands/migrate.ts')).recoverInterrupted(ctx);
+    if (recovered) notices.push(recovered);
+  }
+  if (writes === null) return notices;
+  const decision = decideLayout(ctx.paths, ctx.env, writes);
+  if (decision.migrateFirst) {
+    const r = (await import('../commands/migrate.ts')).migrateNow(ctx);
+    notices.push(`ORCHESTRATOR_AUTO_MIGRATE: migrated ${r.plan.files} legacy files into .orchestrator/ first (undo with: orchestrator migrate --rollback)`);
+  }
+  ctx.legacy = decision.mode === 'legacy';
+  if (decision.notice) notices.push(decision.notice);
+  return notices;
 }
 
 function reportError(err: unknown, json: boolean, io: Io): number {

@@ -6,12 +6,14 @@ import { NoWorkflowError } from '../errors.ts';
 import type { WorkflowState } from '../engine/workflow-state.ts';
 import { eventsAheadOfState } from '../engine/log-consistency.ts';
 import { parseJsonLines } from '../store/jsonl.ts';
-import type { SessionPaths } from '../store/paths.ts';
+import { LEGACY_SESSION_ID, type SessionPaths } from '../store/paths.ts';
+import { detectLayout } from '../migrate/legacy-layout.ts';
+import { readJournal, type Journal } from '../migrate/journal.ts';
 import { readOwner, staleReason } from '../store/lock.ts';
 import { readRepoMeta } from '../store/repo-meta.ts';
 import { chooseSession, listSessionIds, readCurrentSessionId, readSessionMeta, sessionExists } from '../store/sessions.ts';
 import { readStateFile } from '../store/state-file.ts';
-import { sealState, underRepoLock, type RepoContext } from '../store/workflow-session.ts';
+import { chosenSession, sealState, underRepoLock, type RepoContext } from '../store/workflow-session.ts';
 import { definitionOfState, readDefinitionFile } from '../engine/load-definition.ts';
 import type { WorkflowDefinition } from '../engine/definition.ts';
 import type { CommandInput, CommandResult } from './types.ts';
@@ -49,9 +51,8 @@ function reseal(ctx: RepoContext): string {
 
 /** The chosen session's state file and its content; throws when there is none. */
 function stateToReseal(ctx: RepoContext): { session: SessionPaths; shown: string; state: WorkflowState; definition: WorkflowDefinition } {
-  const choice = chooseSession(ctx.paths, ctx.sessionFlag, ctx.env);
-  if (!choice.id) throw new NoWorkflowError('no session to reseal; pick one with --session ID');
-  const session = ctx.paths.session(choice.id);
+  const { choice, session } = chosenSession(ctx);
+  if (!choice.id || !session) throw new NoWorkflowError('no session to reseal; pick one with --session ID');
   const shown = ctx.paths.rel(session.state);
   const loaded = readStateFile(session.state, shown);
   if (!loaded) throw new NoWorkflowError(`${shown} does not exist; nothing to reseal`);
@@ -64,6 +65,13 @@ export function examine(ctx: RepoContext): Finding[] {
   const { paths } = ctx;
   const out: Finding[] = [];
   const add = (level: Finding['level'], subject: string, message: string) => out.push({ level, subject, message });
+  const legacy = detectLayout(paths).legacy;
+  if (legacy.length > 0) {
+    add('note', 'legacy layout', `${legacy.map((e) => e.from).join(', ')}: run orchestrator migrate --dry-run, then orchestrator migrate --yes`);
+    if (legacy.some((e) => e.kind === 'state')) examineSession(ctx, paths.legacySession(), add);
+  }
+  const journal = readJournalSafe(ctx, add);
+  if (journal) add('ok', paths.rel(paths.migrationJournal), `last migration ${journal.id}: ${journal.status}`);
   if (!existsSync(paths.container)) {
     add('note', paths.rel(paths.container), 'does not exist yet; the first start (or init) creates it');
     return out;
@@ -87,7 +95,7 @@ export function examine(ctx: RepoContext): Finding[] {
   } catch (err) {
     add('problem', paths.rel(paths.current), (err as Error).message);
   }
-  for (const id of listSessionIds(paths)) examineSession(ctx, id, add);
+  for (const id of listSessionIds(paths)) examineSession(ctx, paths.session(id), add);
   const lock = readOwner(paths.repoLock);
   if (lock !== 'missing') {
     const stale = staleReason(paths.repoLock, lock);
@@ -98,10 +106,19 @@ export function examine(ctx: RepoContext): Finding[] {
   return out;
 }
 
-function examineSession(ctx: RepoContext, id: string, add: (l: Finding['level'], s: string, m: string) => void): void {
+function readJournalSafe(ctx: RepoContext, add: (l: Finding['level'], s: string, m: string) => void): Journal | null {
+  try {
+    return readJournal(ctx.paths);
+  } catch (err) {
+    add('problem', ctx.paths.rel(ctx.paths.migrationJournal), (err as Error).message);
+    return null;
+  }
+}
+
+function examineSession(ctx: RepoContext, s: SessionPaths, add: (l: Finding['level'], s: string, m: string) => void): void {
   const { paths } = ctx;
-  const s = paths.session(id);
-  if (!readSessionMeta(s)) add('problem', paths.rel(s.meta), 'missing or not valid JSON; the session still works, but its creation time and environment are unknown');
+  const id = s.id;
+  if (s.id !== LEGACY_SESSION_ID && !readSessionMeta(s)) add('problem', paths.rel(s.meta), 'missing or not valid JSON; the session still works, but its creation time and environment are unknown');
   let state: WorkflowState | null = null;
   try {
     const loaded = readStateFile(s.state, paths.rel(s.state));

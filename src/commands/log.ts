@@ -3,16 +3,17 @@ import { readFileSync } from 'node:fs';
 import { str } from '../cli/args.ts';
 import { ExitCode, UsageError, environmentErrorFrom } from '../errors.ts';
 import { parseJsonLines } from '../store/jsonl.ts';
-import { chooseSession, noSessionError } from '../store/sessions.ts';
+import { noSessionError } from '../store/sessions.ts';
+import { chosenSession } from '../store/workflow-session.ts';
 import type { CommandInput, CommandResult } from './types.ts';
 
 export function run({ args, ctx }: CommandInput): CommandResult {
   const nRaw = str(args, 'n') ?? '20';
   const n = Number(nRaw);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`-n ${nRaw}: give a positive whole number of events, e.g. -n 50`);
-  const choice = chooseSession(ctx.paths, ctx.sessionFlag, ctx.env);
-  if (!choice.id) throw noSessionError(ctx.paths);
-  const logPath = ctx.paths.session(choice.id).log;
+  const { choice, session } = chosenSession(ctx);
+  if (!choice.id || !session) throw noSessionError(ctx.paths);
+  const logPath = session.log;
   const shown = ctx.paths.rel(logPath);
   let text = '';
   try {

@@ -9,7 +9,7 @@ import type { SessionPaths } from '../store/paths.ts';
 import { ensureContainer } from '../store/repo-meta.ts';
 import { chooseSession, createSession, writeCurrentSessionId } from '../store/sessions.ts';
 import { readStateFile } from '../store/state-file.ts';
-import { sealState, underRepoLock } from '../store/workflow-session.ts';
+import { chosenSession, sealState, underRepoLock } from '../store/workflow-session.ts';
 import type { CommandInput, CommandResult } from './types.ts';
 import { buildView, renderView } from './workflow-view.ts';
 
@@ -30,7 +30,7 @@ export function run({ args, ctx }: CommandInput): CommandResult {
     const t = startWorkflow({ now, task, definition: def.definition, source: def.source, sourceChecksum: def.checksum });
     appendEvents(session.log, t.events);
     const sealed = sealState(session, t.state, def.definition, now);
-    if (choice.origin !== '--session' && choice.origin !== 'ORCHESTRATOR_SESSION') writeCurrentSessionId(paths, session.id);
+    if (!ctx.legacy && choice.origin !== '--session' && choice.origin !== 'ORCHESTRATOR_SESSION') writeCurrentSessionId(paths, session.id);
     return { session, state: sealed };
   });
   const view = buildView(result.session.id, result.state, def.definition);
@@ -46,9 +46,8 @@ export function run({ args, ctx }: CommandInput): CommandResult {
  */
 function emptySessionFor(ctx: CommandInput['ctx']): SessionPaths | null {
   const { paths } = ctx;
-  const choice = chooseSession(paths, ctx.sessionFlag, ctx.env);
-  if (!choice.id) return null;
-  const session = paths.session(choice.id);
+  const { session } = chosenSession(ctx);
+  if (!session) return null;
   const existing = readStateFile(session.state, paths.rel(session.state));
   if (existing && existing.state.status === 'active') {
     throw new WorkflowStateConflictError(
@@ -56,5 +55,6 @@ function emptySessionFor(ctx: CommandInput['ctx']): SessionPaths | null {
       { session_id: session.id },
     );
   }
-  return existing ? null : session;
+  // The legacy layout has one state file: like the Python tool, a new task replaces a finished one.
+  return existing && !ctx.legacy ? null : session;
 }

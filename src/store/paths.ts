@@ -83,32 +83,67 @@ export class RepoPaths {
   session(id: string): SessionPaths {
     return new SessionPaths(join(this.sessionsDir, id), id, join(this.cacheDir, `state-${id}.verified`));
   }
+  /**
+   * The Python tool's legacy workflow, read (and, with layout legacy, written) in place: its v2 files
+   * in the repo root, or, when only that exists, a v3 `.orchestrator/state.json` + `log.jsonl` from
+   * before sessions (CONTRACT §2), which the v2 paths would report as "no workflow".
+   */
+  legacySession(): SessionPaths {
+    const stamp = join(this.cacheDir, `state-${LEGACY_SESSION_ID}.verified`);
+    if (!existsSync(join(this.root, '.workflow_state.json')) && existsSync(join(this.container, 'state.json'))) {
+      return new SessionPaths(this.container, LEGACY_SESSION_ID, stamp, {
+        meta: join(this.container, 'session.json'),
+        state: join(this.container, 'state.json'),
+        log: join(this.container, 'log.jsonl'),
+        checkpoints: join(this.container, 'checkpoints'),
+      });
+    }
+    return new SessionPaths(this.root, LEGACY_SESSION_ID, stamp, {
+      meta: join(this.root, '.workflow_session.json'),
+      state: join(this.root, '.workflow_state.json'),
+      log: join(this.root, '.workflow_log.jsonl'),
+      checkpoints: join(this.root, '.workflow_checkpoints'),
+    });
+  }
+  get migrationJournal(): string {
+    return join(this.container, 'migration.json');
+  }
+  get backupsDir(): string {
+    return join(this.container, 'backups');
+  }
   /** Shown to users: the path relative to the repo root. */
   rel(p: string): string {
     return p.startsWith(this.root + '/') ? p.slice(this.root.length + 1) : p;
   }
 }
 
+/** Where one session's files are: `sessions/<id>/…`, or the Python v2 files in the repo root. */
 export class SessionPaths {
+  readonly meta: string;
+  readonly state: string;
+  readonly log: string;
+  readonly checkpoints: string;
   constructor(
     readonly dir: string,
     readonly id: string,
     /** Machine-local record of the state file version last sealed here (see readStateFile). */
     readonly verifiedStamp: string,
-  ) {}
-  get meta(): string {
-    return join(this.dir, 'meta.json');
-  }
-  get state(): string {
-    return join(this.dir, 'state.json');
-  }
-  get log(): string {
-    return join(this.dir, 'log.jsonl');
-  }
-  get checkpoints(): string {
-    return join(this.dir, 'checkpoints');
+    files: { meta: string; state: string; log: string; checkpoints: string } = {
+      meta: join(dir, 'meta.json'),
+      state: join(dir, 'state.json'),
+      log: join(dir, 'log.jsonl'),
+      checkpoints: join(dir, 'checkpoints'),
+    },
+  ) {
+    this.meta = files.meta;
+    this.state = files.state;
+    this.log = files.log;
+    this.checkpoints = files.checkpoints;
   }
 }
+
+/** The id under which the legacy (v2, repo-root) workflow shows up. */
+export const LEGACY_SESSION_ID = 'legacy';
 
 /** Session ids are file names: keep them to a safe alphabet so `--session ../x` cannot escape. */
 export function isValidSessionId(id: string): boolean {

@@ -37,7 +37,7 @@ export function writeCurrentSessionId(paths: RepoPaths, id: string): void {
 
 export interface SessionChoice {
   id: string | null;
-  origin: '--session' | 'ORCHESTRATOR_SESSION' | 'current' | 'none';
+  origin: '--session' | 'ORCHESTRATOR_SESSION' | 'current' | 'legacy' | 'none';
 }
 
 /** `--session`, else ORCHESTRATOR_SESSION, else `current` (CONTRACT §1). Reads only. */

@@ -8,7 +8,7 @@ import type { Transition } from '../engine/transitions.ts';
 import type { WorkflowState } from '../engine/workflow-state.ts';
 import { appendEvents } from './event-log.ts';
 import { withLock } from './lock.ts';
-import { RepoPaths, type SessionPaths } from './paths.ts';
+import { LEGACY_SESSION_ID, RepoPaths, type SessionPaths } from './paths.ts';
 import { chooseSession, noSessionError, type SessionChoice } from './sessions.ts';
 import { checksumError, readStateFile, stateFileStamp, writeStateFile, type LoadedState } from './state-file.ts';
 
@@ -22,6 +22,15 @@ export interface RepoContext {
   now: () => string;
   /** Names the command in the lock file, for "held by" messages. */
   command: string;
+  /** Work on the Python tool's v2 files in the repo root (dual mode, or ORCHESTRATOR_LAYOUT=legacy). */
+  legacy?: boolean;
+}
+
+/** The session a command works on: the chosen one, or the legacy files in legacy mode. */
+export function chosenSession(ctx: RepoContext): { choice: SessionChoice; session: SessionPaths | null } {
+  if (ctx.legacy) return { choice: { id: LEGACY_SESSION_ID, origin: 'legacy' }, session: ctx.paths.legacySession() };
+  const choice = chooseSession(ctx.paths, ctx.sessionFlag, ctx.env);
+  return { choice, session: choice.id ? ctx.paths.session(choice.id) : null };
 }
 
 export function lockTimeoutMs(env: NodeJS.ProcessEnv): number {
@@ -48,9 +57,8 @@ export interface OpenWorkflow {
 
 /** The chosen session's workflow; throws NoWorkflowError when there is none. Never writes. */
 export function openWorkflow(ctx: RepoContext): OpenWorkflow {
-  const choice = chooseSession(ctx.paths, ctx.sessionFlag, ctx.env);
-  if (!choice.id) throw noSessionError(ctx.paths);
-  const session = ctx.paths.session(choice.id);
+  const { choice, session } = chosenSession(ctx);
+  if (!choice.id || !session) throw noSessionError(ctx.paths);
   const stateShown = ctx.paths.rel(session.state);
   const loaded = readStateFile(session.state, stateShown, session.verifiedStamp);
   if (!loaded) {
@@ -91,7 +99,7 @@ export function mutateWorkflow(
     // Parsing a big state costs more than the rest of the command: reuse what was read before
     // waiting when the file is provably the same one (same session, same inode, size and mtime).
     const unchanged =
-      chooseSession(ctx.paths, ctx.sessionFlag, ctx.env).id === early.wf.choice.id &&
+      chosenSession(ctx).choice.id === early.wf.choice.id &&
       stateFileStamp(early.wf.session.state) === early.wf.loaded.stamp;
     const { wf, transition } = unchanged ? early : changeOf(ctx, change, openWorkflow(ctx));
     const now = ctx.now();

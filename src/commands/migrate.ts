@@ -1,0 +1,149 @@
+// `migrate`: moves the Python tool's scattered files into .orchestrator/, all or nothing, and back.
+import { bool, str } from '../cli/args.ts';
+import { OrchestratorError, UsageError, type ExitCodeValue } from '../errors.ts';
+import { finishMigration, abandonStaging, rollbackMigration, runMigration, type MigrationProgress } from '../migrate/execute.ts';
+import { isInterrupted, readJournal, type Journal } from '../migrate/journal.ts';
+import { planMigration, type MigrationPlan, type Prefer } from '../migrate/plan.ts';
+import { underRepoLock, type RepoContext } from '../store/workflow-session.ts';
+import type { CommandInput, CommandResult } from './types.ts';
+
+class MigrationRefusedError extends OrchestratorError {
+  readonly code = 'MIGRATION_PREFLIGHT';
+  readonly exitCode: ExitCodeValue;
+  constructor(message: string, exitCode: ExitCodeValue, data: Record<string, unknown>) {
+    super(message, data);
+    this.exitCode = exitCode;
+  }
+}
+
+function preferOf(raw: string | undefined): Prefer | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === 'old' || raw === 'new') return raw;
+  throw new UsageError(`--prefer ${raw}: say old (the legacy files win) or new (the contained files win)`);
+}
+
+function kb(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function describePlan(plan: MigrationPlan): string {
+  const w = Math.max(0, ...plan.moves.map((m) => m.from.length));
+  const lines = plan.moves.map((m) => {
+    const to = m.to ? `.orchestrator/${m.to}` : '(backup only)';
+    return `  ${m.from.padEnd(w)}  ->  ${to}  ${m.files} file${m.files === 1 ? '' : 's'}, ${kb(m.bytes)}${m.note ? `  (${m.note})` : ''}`;
+  });
+  lines.push(`Total: ${plan.files} files, ${kb(plan.bytes)}${plan.sessionId ? `; the workflow becomes session ${plan.sessionId}` : ''}.`);
+  lines.push('Originals are moved to .orchestrator/backups/<timestamp>/; undo with: orchestrator migrate --rollback');
+  if (plan.problems.length) {
+    lines.push(`Problems (${plan.problems.length}):`);
+    for (const p of plan.problems) lines.push(`  ${p.path}: ${p.message}`);
+  } else lines.push('Problems: none.');
+  return lines.join('\n');
+}
+
+function refuseProblems(plan: MigrationPlan): void {
+  const first = plan.problems[0];
+  if (!first) return;
+  const more = plan.problems.length > 1 ? ` (and ${plan.problems.length - 1} more: orchestrator migrate --dry-run lists them)` : '';
+  throw new MigrationRefusedError(`${first.path}: ${first.message}${more}`, first.exitCode, { problems: plan.problems });
+}
+
+/** Finishes or undoes an interrupted migration; the caller holds the repo lock. */
+export function recoverLocked(ctx: RepoContext, j: Journal): string {
+  if (j.status === 'staging') {
+    abandonStaging(ctx.paths, j, ctx.now);
+    return 'an interrupted migration was undone: the legacy files are where they were';
+  }
+  if (j.status === 'rolling_back') {
+    rollbackMigration(ctx.paths, j, ctx.now, true);
+    return 'an interrupted migration rollback was finished: the legacy files are back';
+  }
+  finishMigration(ctx.paths, j, ctx.now);
+  return 'an interrupted migration was finished: everything is in .orchestrator/ (undo with: orchestrator migrate --rollback)';
+}
+
+/** For the CLI before any command: returns a notice when it had to finish or undo a migration. */
+export function recoverInterrupted(ctx: RepoContext): string | null {
+  if (!isInterrupted(readJournal(ctx.paths))) return null;
+  return underRepoLock(ctx, () => {
+    const j = readJournal(ctx.paths);
+    return isInterrupted(j) ? recoverLocked(ctx, j) : null;
+  });
+}
+
+/** Plans, refuses on any problem before touching anything, then migrates under the lock. */
+export function migrateNow(ctx: RepoContext, prefer?: Prefer, progress?: MigrationProgress): { plan: MigrationPlan; journal: Journal | null; already: boolean } {
+  // Refuse before taking the lock (which creates .orchestrator/locks/), unless files moved while
+  // they were checked: another migrate holds the lock then, and the plan under the lock decides.
+  const early = planMigration(ctx.paths, { prefer });
+  if (!early.problems.some((p) => p.raced)) refuseProblems(early);
+  return underRepoLock(ctx, () => {
+    const plan = planMigration(ctx.paths, { prefer });
+    if (plan.moves.length === 0) return { plan, journal: readJournal(ctx.paths), already: true };
+    refuseProblems(plan);
+    return { plan, journal: runMigration(ctx.paths, plan, ctx.now, progress), already: false };
+  });
+}
+
+function progressBar(): MigrationProgress | undefined {
+  const tty = require('node:tty') as typeof import('node:tty');
+  if (!tty.isatty(2) || process.env.CI) return undefined;
+  let last = 0;
+  return (done, total) => {
+    if (total.bytes < 4 * 1024 * 1024) return;
+    const now = Date.now();
+    if (now - last < 100 && done.files < total.files) return;
+    last = now;
+    const frac = total.bytes ? done.bytes / total.bytes : 1;
+    const bar = '#'.repeat(Math.round(frac * 30)).padEnd(30, '.');
+    process.stderr.write(`\r[${bar}] ${Math.round(frac * 100)}% ${done.files}/${total.files} files, ${kb(done.bytes)}/${kb(total.bytes)}${done.files === total.files ? '\n' : ''}`);
+  };
+}
+
+export function run({ args, ctx }: CommandInput): CommandResult {
+  const prefer = preferOf(str(args, 'prefer'));
+  if (bool(args, 'rollback')) {
+    if (bool(args, 'dry-run')) throw new UsageError('--rollback and --dry-run go separately: orchestrator migrate --rollback');
+    const j0 = readJournal(ctx.paths);
+    if (!j0 || j0.status !== 'done') {
+      throw new UsageError(`no finished migration to roll back${j0 ? ` (the last one is ${j0.status})` : ''}; see: orchestrator doctor`);
+    }
+    const j = underRepoLock(ctx, () => {
+      const cur = readJournal(ctx.paths);
+      if (!cur || cur.status !== 'done') throw new UsageError('no finished migration to roll back; see: orchestrator doctor');
+      return rollbackMigration(ctx.paths, cur, ctx.now);
+    });
+    return {
+      data: { ok: true, rolled_back: j.id, restored: j.moves.map((m) => m.from) },
+      text: `Rolled back migration ${j.id}: ${j.moves.map((m) => m.from).join(', ')} are back, byte for byte.`,
+    };
+  }
+  const plan = planMigration(ctx.paths, { prefer });
+  if (bool(args, 'dry-run')) {
+    const journal = readJournal(ctx.paths);
+    const text = plan.moves.length
+      ? `Migration plan (nothing changed yet):\n${describePlan(plan)}`
+      : journal?.status === 'done'
+        ? 'Already migrated: no legacy files left (orchestrator migrate --rollback undoes it).'
+        : 'Nothing to migrate: no legacy files in this repo.';
+    return { exitCode: plan.problems.length ? plan.problems[0]!.exitCode : 0, data: { ok: plan.problems.length === 0, dry_run: true, ...plan }, text };
+  }
+  // Never a prompt: moving a user's files takes an explicit --yes, after --dry-run if they like.
+  if (plan.moves.length > 0 && !bool(args, 'yes')) {
+    refuseProblems(plan);
+    throw new UsageError(`migrate moves ${plan.files} legacy files into .orchestrator/ and needs a yes: rerun with --yes (orchestrator migrate --dry-run shows the plan)`);
+  }
+  const r = migrateNow(ctx, prefer, progressBar());
+  if (r.already) {
+    const done = r.journal?.status === 'done';
+    return {
+      data: { ok: true, already_migrated: done, nothing_to_migrate: !done },
+      text: done ? 'Already migrated: nothing left to move.' : 'Nothing to migrate: no legacy files in this repo.',
+    };
+  }
+  const j = r.journal!;
+  return {
+    data: { ok: true, migrated: j.id, session_id: j.session_id, backup: `.orchestrator/${j.backup}`, files: r.plan.files, bytes: r.plan.bytes, moves: r.plan.moves },
+    text: `Migrated ${r.plan.files} files (${kb(r.plan.bytes)}) into .orchestrator/${j.session_id ? ` (session ${j.session_id})` : ''}; originals kept in .orchestrator/${j.backup}/.\nUndo with: orchestrator migrate --rollback\nNEXT: orchestrator status`,
+  };
+}

@@ -1,0 +1,234 @@
+// Runs a migration plan, finishes or undoes an interrupted one, and rolls a finished one back.
+// Order of a migration, each step journalled before the next:
+//   staging     copy every legacy file into .orchestrator/staging-<id>/ (streamed, fsynced, verified)
+//   switching   rename the staged files into place inside .orchestrator/
+//   backing_up  rename the originals into .orchestrator/backups/<timestamp>/
+//   done
+// A crash while staging is undone (the originals were never touched); from switching on, every
+// copy is complete and verified, so it is finished. Each step is idempotent, so recovery can
+// simply run the remaining steps again.
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { detectEnvironment } from '../env/detect.ts';
+import { WorkflowStateConflictError } from '../errors.ts';
+import { fsyncDir, writeFileAtomic } from '../store/atomic-file.ts';
+import type { RepoPaths } from '../store/paths.ts';
+import { ensureContainer } from '../store/repo-meta.ts';
+import { readCurrentSessionId, writeCurrentSessionId } from '../store/sessions.ts';
+import { faultPoint } from './fault.ts';
+import { writeJournal, type Journal, type JournalMove } from './journal.ts';
+import type { MigrationPlan } from './plan.ts';
+import { copyFileVerified, hashFile, walkTree } from './tree.ts';
+
+export interface MigrationProgress {
+  (done: { files: number; bytes: number }, total: { files: number; bytes: number }): void;
+}
+
+function stamp(now: string): string {
+  return now.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+export function runMigration(paths: RepoPaths, plan: MigrationPlan, now: () => string, progress?: MigrationProgress): Journal {
+  const started = now();
+  ensureContainer(paths, started);
+  const id = stamp(started);
+  let j: Journal = {
+    version: 1,
+    id,
+    status: 'staging',
+    started_at: started,
+    updated_at: started,
+    session_id: plan.sessionId,
+    set_current: false,
+    staging: `staging-${id}`,
+    backup: `backups/${id}`,
+    moves: plan.moves.map((m) => ({ from: m.from, to: m.to, kind: m.kind, type: m.type, files: m.files, bytes: m.bytes, hashes: {} })),
+    displaced: plan.displaced,
+    created_dirs: [],
+  };
+  j = writeJournal(paths, j, now());
+  faultPoint('staging');
+
+  const total = { files: plan.files, bytes: plan.bytes };
+  const done = { files: 0, bytes: 0 };
+  const staging = join(paths.container, j.staging);
+  for (const [i, m] of j.moves.entries()) {
+    if (m.to) {
+      const src = join(paths.root, m.from);
+      const walk = walkTree(src);
+      for (const d of walk.dirs) mkdirSync(join(staging, m.to, d), { recursive: true });
+      for (const f of walk.files) {
+        const rel = f.rel ? `${m.to}/${f.rel}` : m.to;
+        m.hashes[rel] = copyFileVerified(f.rel ? join(src, f.rel) : src, join(staging, rel));
+        done.files++;
+        done.bytes += f.bytes;
+        progress?.(done, total);
+      }
+    }
+    faultPoint(`stage:${i}`);
+  }
+  j.created_dirs = dirsToCreate(paths, j);
+  j.status = 'switching';
+  j = writeJournal(paths, j, now());
+  faultPoint('switching');
+  return finishMigration(paths, j, now);
+}
+
+/** Parent directories of the targets that do not exist yet, shallowest first. */
+function dirsToCreate(paths: RepoPaths, j: Journal): string[] {
+  const out = new Set<string>();
+  const add = (rel: string) => {
+    for (let d = dirname(rel); d !== '.' && d !== ''; d = dirname(d)) if (!existsSync(join(paths.container, d))) out.add(d);
+  };
+  for (const m of j.moves) if (m.to) add(m.to);
+  add(`${j.backup}/x`);
+  for (const m of j.moves) add(`${j.backup}/${m.from}`);
+  for (const d of j.displaced) add(`${j.backup}/.orchestrator/${d}`);
+  return [...out].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
+}
+
+function renameInto(from: string, to: string): void {
+  mkdirSync(dirname(to), { recursive: true });
+  renameSync(from, to);
+  fsyncDir(dirname(to));
+  fsyncDir(dirname(from));
+}
+
+/** Runs the remaining steps from `switching` or `backing_up`; each one is idempotent. */
+export function finishMigration(paths: RepoPaths, j0: Journal, now: () => string): Journal {
+  let j = j0;
+  const staging = join(paths.container, j.staging);
+  const backup = join(paths.container, j.backup);
+  if (j.status === 'switching') {
+    for (const [i, d] of j.displaced.entries()) {
+      const live = join(paths.container, d);
+      const kept = join(backup, '.orchestrator', d);
+      if (existsSync(live) && !existsSync(kept) && existsSync(join(staging, d))) renameInto(live, kept);
+      faultPoint(`displace:${i}`);
+    }
+    for (const [i, m] of j.moves.entries()) {
+      if (m.to && existsSync(join(staging, m.to))) {
+        if (existsSync(join(paths.container, m.to))) rmSync(join(paths.container, m.to), { recursive: true, force: true });
+        renameInto(join(staging, m.to), join(paths.container, m.to));
+      }
+      faultPoint(`switch:${i}`);
+    }
+    if (j.session_id) {
+      const s = paths.session(j.session_id);
+      if (!existsSync(s.meta)) {
+        writeFileAtomic(
+          s.meta,
+          JSON.stringify({ session_id: j.session_id, created_at: j.started_at, repo_root: '.', environment: detectEnvironment(process.env), migrated_from: 'legacy' }, null, 2) + '\n',
+        );
+      }
+      if (!readCurrentSessionId(paths)) {
+        j.set_current = true;
+        writeCurrentSessionId(paths, j.session_id);
+      }
+    }
+    j.status = 'backing_up';
+    j = writeJournal(paths, j, now());
+    faultPoint('backing_up');
+  }
+  if (j.status === 'backing_up') {
+    for (const [i, m] of j.moves.entries()) {
+      const original = join(paths.root, m.from);
+      const kept = join(backup, m.from);
+      if (existsSync(original) && !existsSync(kept)) renameInto(original, kept);
+      faultPoint(`backup:${i}`);
+    }
+    rmSync(staging, { recursive: true, force: true });
+    j.status = 'done';
+    j = writeJournal(paths, j, now());
+    faultPoint('done');
+  }
+  return j;
+}
+
+/** A crash while staging: the originals were never touched, so drop the partial copy. */
+export function abandonStaging(paths: RepoPaths, j0: Journal, now: () => string): Journal {
+  rmSync(join(paths.container, j0.staging), { recursive: true, force: true });
+  removeCreatedDirs(paths, j0);
+  return writeJournal(paths, { ...j0, status: 'rolled_back' }, now());
+}
+
+function removeCreatedDirs(paths: RepoPaths, j: Journal): void {
+  for (const d of [...j.created_dirs].reverse()) {
+    try {
+      rmdirSync(join(paths.container, d));
+    } catch {
+      // not empty (it holds something else) or already gone
+    }
+  }
+}
+
+/** Files of a finished migration that changed since, with what would be lost by undoing it. */
+export function changesSince(paths: RepoPaths, j: Journal): string[] {
+  const changed: string[] = [];
+  for (const m of j.moves) {
+    if (!m.to) continue;
+    const target = join(paths.container, m.to);
+    if (!existsSync(target)) {
+      changed.push(`${m.to} (removed)`);
+      continue;
+    }
+    const now = walkTree(target);
+    const seen = new Set<string>();
+    for (const f of now.files) {
+      const rel = f.rel ? `${m.to}/${f.rel}` : m.to;
+      seen.add(rel);
+      const want = m.hashes[rel];
+      if (want === undefined) changed.push(`${rel} (new since the migration)`);
+      else if (hashFile(join(paths.container, rel)) !== want) changed.push(`${rel} (changed since the migration)`);
+    }
+    for (const rel of Object.keys(m.hashes)) if (!seen.has(rel)) changed.push(`${rel} (removed)`);
+  }
+  if (j.session_id) {
+    const known = new Set(['meta.json', ...j.moves.filter((m) => m.to?.startsWith(`sessions/${j.session_id}/`)).map((m) => m.to!.split('/')[2]!)]);
+    for (const name of safeReaddir(paths.session(j.session_id).dir)) {
+      if (!known.has(name)) changed.push(`sessions/${j.session_id}/${name} (new since the migration)`);
+    }
+  }
+  return changed;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Puts every legacy file back and removes what the migration created. Refuses if that would lose work. */
+export function rollbackMigration(paths: RepoPaths, j0: Journal, now: () => string, force = false): Journal {
+  if (j0.status === 'done' && !force) {
+    const changed = changesSince(paths, j0);
+    if (changed.length > 0) {
+      throw new WorkflowStateConflictError(
+        `cannot roll back: the contained state changed since the migration, and undoing it would lose ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ` and ${changed.length - 3} more` : ''}; copy what you need elsewhere first`,
+        { changed },
+      );
+    }
+  }
+  let j = writeJournal(paths, { ...j0, status: 'rolling_back' }, now());
+  const backup = join(paths.container, j.backup);
+  for (const m of j.moves) {
+    const kept = join(backup, m.from);
+    const original = join(paths.root, m.from);
+    if (existsSync(kept) && !existsSync(original)) renameInto(kept, original);
+  }
+  for (const m of j.moves) if (m.to) rmSync(join(paths.container, m.to), { recursive: true, force: true });
+  for (const d of j.displaced) {
+    const kept = join(backup, '.orchestrator', d);
+    if (existsSync(kept)) renameInto(kept, join(paths.container, d));
+  }
+  if (j.session_id) {
+    rmSync(paths.session(j.session_id).dir, { recursive: true, force: true });
+    if (j.set_current && readCurrentSessionId(paths) === j.session_id) rmSync(paths.current, { force: true });
+  }
+  rmSync(join(paths.container, j.staging), { recursive: true, force: true });
+  removeCreatedDirs(paths, j);
+  j = writeJournal(paths, { ...j, status: 'rolled_back' }, now());
+  return j;
+}

@@ -1,0 +1,243 @@
+// The migration plan: every move old path -> new path with file counts and sizes, and every
+// problem the preflight finds. Reads only; `migrate --dry-run` prints exactly this.
+import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ExitCode, type ExitCodeValue } from '../errors.ts';
+import { WorkflowStateSchema } from '../engine/workflow-state.ts';
+import { parseJsonLines } from '../store/jsonl.ts';
+import type { RepoPaths } from '../store/paths.ts';
+import { stateChecksum } from '../store/python-json.ts';
+import { newSessionId } from '../store/sessions.ts';
+import { detectLayout, type LegacyEntry } from './legacy-layout.ts';
+import { hashFile, walkTree } from './tree.ts';
+
+export type Prefer = 'old' | 'new';
+
+export interface PlannedMove {
+  /** Repo-relative legacy path. */
+  from: string;
+  /** Container-relative target, or null when only a backup is kept (the other side won). */
+  to: string | null;
+  kind: LegacyEntry['kind'];
+  type: 'file' | 'dir';
+  files: number;
+  bytes: number;
+  /** Why a move keeps no copy, or replaces something. */
+  note?: string;
+}
+
+export interface PlanProblem {
+  path: string;
+  message: string;
+  exitCode: ExitCodeValue;
+  /** A legacy file vanished while it was checked: a concurrent migration, not a fault of the file. */
+  raced?: true;
+}
+
+export interface MigrationPlan {
+  /** The new session for a migrated workflow, or null when no state moves. */
+  sessionId: string | null;
+  moves: PlannedMove[];
+  /** Container-relative targets that already exist and will be moved to the backup (prefer old). */
+  displaced: string[];
+  files: number;
+  bytes: number;
+  problems: PlanProblem[];
+}
+
+export function planMigration(paths: RepoPaths, opts: { prefer?: Prefer | undefined } = {}): MigrationPlan {
+  const info = detectLayout(paths);
+  const problems: PlanProblem[] = [];
+  const moves: PlannedMove[] = [];
+  const displaced: string[] = [];
+  const sessionId = info.legacyState ? freshSessionId(paths) : null;
+  const taken = new Set<string>();
+  for (const entry of info.legacy) {
+    const abs = join(paths.root, entry.from);
+    if (entry.type === 'symlink' || entry.type === 'other') {
+      problems.push({
+        path: entry.from,
+        message: `is a ${entry.type === 'symlink' ? 'symbolic link' : 'special file'}; migration copies only regular files and never follows links: replace it with the real file, or move it out of the repo`,
+        exitCode: ExitCode.badInput,
+      });
+      continue;
+    }
+    try {
+      const walk = walkTree(abs);
+      for (const odd of walk.odd) {
+        problems.push({
+          path: `${entry.from}/${odd.rel}`,
+          message: `is a ${odd.type}; migration copies only regular files and never follows links: replace it with the real file, or move it out of the repo`,
+          exitCode: ExitCode.badInput,
+        });
+      }
+      problems.push(...checkContent(entry, abs, walk.files.map((f) => f.rel)));
+      const to = entry.to.replace('<session>', sessionId ?? 'none');
+      const move: PlannedMove = {
+        from: entry.from,
+        to,
+        kind: entry.kind,
+        type: entry.type,
+        files: walk.files.length,
+        bytes: walk.files.reduce((n, f) => n + f.bytes, 0),
+      };
+      if (taken.has(to)) {
+        move.to = null;
+        move.note = `${to} comes from an earlier legacy file; this one is only kept in the backup`;
+      } else if (existsSync(join(paths.container, to))) {
+        const same = entry.type === 'file' && hashFile(abs) === hashFile(join(paths.container, to));
+        if (same || opts.prefer === 'new') {
+          move.to = null;
+          move.note = same ? `identical to the existing ${to}; only kept in the backup` : `--prefer new keeps the existing ${to}; this one is only kept in the backup`;
+        } else if (opts.prefer === 'old') {
+          displaced.push(to);
+          move.note = `--prefer old: replaces the existing ${to}, which moves to the backup`;
+        } else {
+          problems.push({
+            path: entry.from,
+            message: `differs from the existing .orchestrator/${to}: both layouts hold it; choose with orchestrator migrate --prefer old (the legacy file wins) or --prefer new (the contained one wins)`,
+            exitCode: ExitCode.conflict,
+          });
+        }
+      }
+      if (move.to) taken.add(move.to);
+      moves.push(move);
+    } catch (err) {
+      // Another process moved it between the listing and the check: only a migration running
+      // right now does that, and the plan made under the repo lock (nothing moves then) decides.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      problems.push({
+        path: entry.from,
+        message: 'moved away while it was being checked (is another orchestrator migrate running?); run the command again',
+        exitCode: ExitCode.conflict,
+        raced: true,
+      });
+    }
+  }
+  const files = moves.reduce((n, m) => n + m.files, 0);
+  const bytes = moves.reduce((n, m) => n + m.bytes, 0);
+  problems.push(...checkWritable(paths, info.legacy), ...checkSpace(paths, bytes));
+  return { sessionId: moves.some((m) => m.to?.startsWith('sessions/')) ? sessionId : null, moves, displaced, files, bytes, problems };
+}
+
+function freshSessionId(paths: RepoPaths): string {
+  let id = newSessionId();
+  while (existsSync(paths.session(id).dir)) id = newSessionId();
+  return id;
+}
+
+/** Every JSON and JSONL file must parse, and a checksummed state must verify, before anything moves. */
+function checkContent(entry: LegacyEntry, abs: string, rels: string[]): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  const at = (rel: string) => (rel ? `${entry.from}/${rel}` : entry.from);
+  const read = (rel: string): string | null => {
+    try {
+      return readFileSync(rel ? join(abs, rel) : abs, 'utf8');
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT') throw err; // moved away meanwhile: see planMigration
+      problems.push({
+        path: at(rel),
+        message: `cannot be read (${e.code ?? e.message}); fix its permissions (chmod u+r) and retry`,
+        exitCode: ExitCode.environment,
+      });
+      return null;
+    }
+  };
+  for (const rel of rels) {
+    const isJson = entry.kind === 'state' || entry.kind === 'json' || (entry.kind === 'checkpoints' && rel.endsWith('.json'));
+    const isJsonl = entry.kind === 'log' || entry.kind === 'jsonl';
+    if (!isJson && !isJsonl) {
+      // Opaque files are only moved; the others must at least be readable.
+      if (entry.kind !== 'opaque') read(rel);
+      continue;
+    }
+    const text = read(rel);
+    if (text === null) continue;
+    if (isJsonl) {
+      const bad = parseJsonLines(text).bad[0];
+      if (bad) {
+        problems.push({
+          path: `${at(rel)}:${bad.line}`,
+          message: 'is not a complete JSON line (a crash may have cut it); repair or delete that line, then migrate again',
+          exitCode: ExitCode.badInput,
+        });
+      }
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      problems.push({
+        path: at(rel),
+        message: `is not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')}); restore it from git or a backup, then migrate again`,
+        exitCode: ExitCode.badInput,
+      });
+      continue;
+    }
+    if (entry.kind === 'state') {
+      const parsed = WorkflowStateSchema.safeParse(value);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        problems.push({
+          path: at(rel),
+          message: `is not a workflow state (${issue.path.join('.') || '(root)'}: ${issue.message}); restore it from git or a backup, then migrate again`,
+          exitCode: ExitCode.badInput,
+        });
+      } else if (typeof parsed.data._checksum === 'string' && stateChecksum(value as Record<string, unknown>) !== parsed.data._checksum) {
+        problems.push({
+          path: at(rel),
+          message: 'its _checksum does not match its content: it was edited outside the tool; restore it from git, then migrate again',
+          exitCode: ExitCode.badInput,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * The originals move out of their directories and the copies go into .orchestrator/: all must be
+ * writable. A legacy directory must be writable itself too: renaming a directory into another
+ * parent rewrites its `..` entry, so a read-only one would fail half way through the backup step.
+ */
+function checkWritable(paths: RepoPaths, legacy: LegacyEntry[]): PlanProblem[] {
+  const out: PlanProblem[] = [];
+  const dirs = new Set([paths.root, paths.container]);
+  for (const e of legacy) {
+    dirs.add(dirname(join(paths.root, e.from)));
+    if (e.type === 'dir') dirs.add(join(paths.root, e.from));
+  }
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch (err) {
+      // Gone since existsSync: a concurrent migration moved it (see planMigration).
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      out.push({ path: paths.rel(dir), message: 'is not writable; fix its permissions (chmod u+w) and retry', exitCode: ExitCode.environment });
+    }
+  }
+  return out;
+}
+
+function checkSpace(paths: RepoPaths, bytes: number): PlanProblem[] {
+  try {
+    const fs = statfsSync(paths.root);
+    const free = Number(fs.bavail) * Number(fs.bsize);
+    // The copy needs the bytes once more, plus room for metadata.
+    if (free < bytes * 1.05 + 1024 * 1024) {
+      return [
+        {
+          path: paths.root,
+          message: `has ${free} bytes free, but the migration copies ${bytes} bytes before it removes anything; free some space and retry`,
+          exitCode: ExitCode.environment,
+        },
+      ];
+    }
+  } catch {
+    // statfs unsupported: the copy itself reports ENOSPC
+  }
+  return [];
+}
