@@ -6,8 +6,9 @@
 //                                            [--checkpoint-kb K] [--bin PATH]
 //   npm run bench -- --only migrate [same options]
 //
-// Not part of the default `npm run bench`: at full size it takes several minutes (making the tree,
-// then every run copies over 1 GB a few times), so it runs only when asked for with --only migrate.
+// Not part of the default `npm run bench`: at full size it takes minutes (the tree alone takes
+// 25-45 s to write; each run copies over 1 GB twice, and today's migration takes minutes per run
+// wherever it can run at all), so it runs only when asked for with --only migrate.
 //
 // How it measures:
 // - The legacy tree is written ONCE into a temporary directory (the "pristine" tree) and removed at
@@ -18,8 +19,10 @@
 //   40 keeps them whole).
 // - Each migration needs a fresh legacy tree: a new git repository whose root gets hard links to
 //   the pristine files (`cp -al`, untimed). The migration only reads the originals and renames them
-//   into .orchestrator/backups/, so the pristine inodes are never changed (checked after every run
-//   against a manifest of sha256s) and each run costs only the disk of its own copy.
+//   into .orchestrator/backups/, so the pristine inodes are never changed and each run costs only
+//   the disk of its own copy. After every run the journal's sha256 of each copy is checked against
+//   a manifest made when the tree was written (so the copies, and the sources they were read from,
+//   are byte for byte the pristine files), and the originals must be gone from the repo root.
 // - Both sides read the same source inodes from a warm page cache, and before every timed step the
 //   bench runs `sync` (untimed) so that neither side pays for the other's dirty pages.
 // - Baseline: `cp -a` of the three legacy entries into a fresh directory, then `sync`. The
@@ -450,6 +453,12 @@ export async function runMigrateBench(o: MigrateOptions, progress: (line: string
     seconds: 0,
   };
   const work = mkdtempSync(join(tmpdir(), 'orch-migrate-bench-'));
+  // The tree is over 1 GB: an interrupted bench must not leave it behind.
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
     if (!existsSync(o.bin)) throw new MeasurementError(`${o.bin} does not exist; build it first (npm run build)`);
     progress(`migrate: making the legacy tree (${o.logMb} MiB log, ${o.checkpoints} checkpoints of ~${o.checkpointKb} KB) in ${work}`);
@@ -492,13 +501,18 @@ export async function runMigrateBench(o: MigrateOptions, progress: (line: string
         },
       ];
       if (i % 2) steps.reverse();
-      for (const s of steps) await s();
+      for (const s of steps) {
+        await s();
+        // The steps block in spawnSync: give a pending SIGINT/SIGTERM its turn.
+        await new Promise((r) => setImmediate(r));
+      }
     }
   } catch (e) {
     result.error = e instanceof Error ? e.message : String(e);
     if (!(e instanceof MeasurementError) && e instanceof Error && process.env.BENCH_DEBUG) progress(e.stack ?? '');
     progress(`  migrate bench: FAILED: ${result.error}`);
   } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     if (process.env.BENCH_KEEP) progress(`kept ${work}`);
     else rmSync(work, { recursive: true, force: true });
   }

@@ -11,7 +11,7 @@ import { detectLayout } from '../migrate/legacy-layout.ts';
 import { readJournal, type Journal } from '../migrate/journal.ts';
 import { readOwner, staleReason } from '../store/lock.ts';
 import { readRepoMeta } from '../store/repo-meta.ts';
-import { chooseSession, listSessionIds, readCurrentSessionId, readSessionMeta, sessionExists } from '../store/sessions.ts';
+import { listSessionIds, readCurrentSessionId, readSessionMeta, sessionExists } from '../store/sessions.ts';
 import { readStateFile } from '../store/state-file.ts';
 import { chosenSession, sealState, underRepoLock, type RepoContext } from '../store/workflow-session.ts';
 import { definitionOfState, readDefinitionFile } from '../engine/load-definition.ts';

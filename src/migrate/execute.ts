@@ -16,9 +16,9 @@ import type { RepoPaths } from '../store/paths.ts';
 import { ensureContainer } from '../store/repo-meta.ts';
 import { readCurrentSessionId, writeCurrentSessionId } from '../store/sessions.ts';
 import { faultPoint } from './fault.ts';
-import { writeJournal, type Journal, type JournalMove } from './journal.ts';
+import { writeJournal, type Journal } from './journal.ts';
 import type { MigrationPlan } from './plan.ts';
-import { copyFileVerified, hashFile, walkTree } from './tree.ts';
+import { copyFileVerified, hashFile, syncTree, walkTree } from './tree.ts';
 
 export interface MigrationProgress {
   (done: { files: number; bytes: number }, total: { files: number; bytes: number }): void;
@@ -52,14 +52,16 @@ export function runMigration(paths: RepoPaths, plan: MigrationPlan, now: () => s
   const total = { files: plan.files, bytes: plan.bytes };
   const done = { files: 0, bytes: 0 };
   const staging = join(paths.container, j.staging);
+  const buf = Buffer.allocUnsafe(1 << 20);
   for (const [i, m] of j.moves.entries()) {
     if (m.to) {
       const src = join(paths.root, m.from);
       const walk = walkTree(src);
+      mkdirSync(dirname(join(staging, m.to)), { recursive: true });
       for (const d of walk.dirs) mkdirSync(join(staging, m.to, d), { recursive: true });
       for (const f of walk.files) {
         const rel = f.rel ? `${m.to}/${f.rel}` : m.to;
-        m.hashes[rel] = copyFileVerified(f.rel ? join(src, f.rel) : src, join(staging, rel));
+        m.hashes[rel] = copyFileVerified(f.rel ? join(src, f.rel) : src, join(staging, rel), buf);
         done.files++;
         done.bytes += f.bytes;
         progress?.(done, total);
@@ -67,6 +69,9 @@ export function runMigration(paths: RepoPaths, plan: MigrationPlan, now: () => s
     }
     faultPoint(`stage:${i}`);
   }
+  // Nothing may reach `switching` (after which recovery finishes the migration) before every
+  // staged byte is on disk.
+  if (existsSync(staging)) syncTree(staging);
   j.created_dirs = dirsToCreate(paths, j);
   j.status = 'switching';
   j = writeJournal(paths, j, now());
@@ -162,6 +167,9 @@ function removeCreatedDirs(paths: RepoPaths, j: Journal): void {
   }
 }
 
+/** Name of writeFileAtomic's temp file (store/atomic-file.ts). */
+const ATOMIC_TEMP = /^\..+\.tmp-\d+-[0-9a-f]+$/;
+
 /** Files of a finished migration that changed since, with what would be lost by undoing it. */
 export function changesSince(paths: RepoPaths, j: Journal): string[] {
   const changed: string[] = [];
@@ -186,7 +194,9 @@ export function changesSince(paths: RepoPaths, j: Journal): string[] {
   if (j.session_id) {
     const known = new Set(['meta.json', ...j.moves.filter((m) => m.to?.startsWith(`sessions/${j.session_id}/`)).map((m) => m.to!.split('/')[2]!)]);
     for (const name of safeReaddir(paths.session(j.session_id).dir)) {
-      if (!known.has(name)) changed.push(`sessions/${j.session_id}/${name} (new since the migration)`);
+      // The temp file of a write killed before its rename (meta.json's, if the migration itself was
+      // killed while switching) holds no work: rollback deletes it with the session.
+      if (!known.has(name) && !ATOMIC_TEMP.test(name)) changed.push(`sessions/${j.session_id}/${name} (new since the migration)`);
     }
   }
   return changed;

@@ -4,12 +4,11 @@ import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'nod
 import { dirname, join } from 'node:path';
 import { ExitCode, type ExitCodeValue } from '../errors.ts';
 import { WorkflowStateSchema } from '../engine/workflow-state.ts';
-import { parseJsonLines } from '../store/jsonl.ts';
 import type { RepoPaths } from '../store/paths.ts';
 import { stateChecksum } from '../store/python-json.ts';
 import { newSessionId } from '../store/sessions.ts';
 import { detectLayout, type LegacyEntry } from './legacy-layout.ts';
-import { hashFile, walkTree } from './tree.ts';
+import { firstBadJsonLine, hashFile, walkTree } from './tree.ts';
 
 export type Prefer = 'old' | 'new';
 
@@ -45,7 +44,8 @@ export interface MigrationPlan {
   problems: PlanProblem[];
 }
 
-export function planMigration(paths: RepoPaths, opts: { prefer?: Prefer | undefined } = {}): MigrationPlan {
+/** `content: false` skips reading the files (a structural plan: moves, sizes, links, conflicts). */
+export function planMigration(paths: RepoPaths, opts: { prefer?: Prefer | undefined; content?: boolean } = {}): MigrationPlan {
   const info = detectLayout(paths);
   const problems: PlanProblem[] = [];
   const moves: PlannedMove[] = [];
@@ -71,7 +71,7 @@ export function planMigration(paths: RepoPaths, opts: { prefer?: Prefer | undefi
           exitCode: ExitCode.badInput,
         });
       }
-      problems.push(...checkContent(entry, abs, walk.files.map((f) => f.rel)));
+      if (opts.content !== false) problems.push(...checkContent(entry, abs, walk.files.map((f) => f.rel)));
       const to = entry.to.replace('<session>', sessionId ?? 'none');
       const move: PlannedMove = {
         from: entry.from,
@@ -152,19 +152,30 @@ function checkContent(entry: LegacyEntry, abs: string, rels: string[]): PlanProb
       if (entry.kind !== 'opaque') read(rel);
       continue;
     }
-    const text = read(rel);
-    if (text === null) continue;
     if (isJsonl) {
-      const bad = parseJsonLines(text).bad[0];
-      if (bad) {
+      let badLine: number | null;
+      try {
+        badLine = firstBadJsonLine(rel ? join(abs, rel) : abs);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw err; // moved away meanwhile: see planMigration
         problems.push({
-          path: `${at(rel)}:${bad.line}`,
+          path: at(rel),
+          message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix its permissions (chmod u+r) and retry`,
+          exitCode: ExitCode.environment,
+        });
+        continue;
+      }
+      if (badLine !== null) {
+        problems.push({
+          path: `${at(rel)}:${badLine}`,
           message: 'is not a complete JSON line (a crash may have cut it); repair or delete that line, then migrate again',
           exitCode: ExitCode.badInput,
         });
       }
       continue;
     }
+    const text = read(rel);
+    if (text === null) continue;
     let value: unknown;
     try {
       value = JSON.parse(text);

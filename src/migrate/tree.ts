@@ -1,8 +1,9 @@
 // Walking and copying legacy trees: every file streamed (memory stays flat on a 1 GiB log),
 // fsynced, and its copy's sha256 compared with the source's before the copy counts.
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface TreeFile {
   /** Path relative to the walked root ('' for the root itself when it is a file). */
@@ -51,12 +52,12 @@ export function hashFile(path: string, buf = Buffer.allocUnsafe(CHUNK)): string 
 }
 
 /**
- * Copies one file: streams it while hashing, fsyncs the copy, then reads the copy back and
- * compares hashes, so a short write or a bad disk is caught before the source is ever moved.
- * Returns the sha256. Keeps the source's permission bits.
+ * Copies one file into an existing directory: streams it while hashing, then reads the copy back
+ * and compares hashes, so a short write is caught before the source is ever moved. Returns the
+ * sha256. Keeps the source's permission bits. Durability comes from one `syncTree` over all the
+ * copies afterwards: an fsync per file cost 9 s of 16 on 10,000 checkpoints.
  */
 export function copyFileVerified(src: string, dst: string, buf = Buffer.allocUnsafe(CHUNK)): string {
-  mkdirSync(dirname(dst), { recursive: true });
   const mode = lstatSync(src).mode & 0o777;
   const h = createHash('sha256');
   const inFd = openSync(src, 'r');
@@ -70,7 +71,6 @@ export function copyFileVerified(src: string, dst: string, buf = Buffer.allocUns
       let off = 0;
       while (off < n) off += writeSync(outFd, buf, off, n - off);
     }
-    fsyncSync(outFd);
   } finally {
     closeSync(inFd);
     if (outFd !== undefined) closeSync(outFd);
@@ -79,4 +79,59 @@ export function copyFileVerified(src: string, dst: string, buf = Buffer.allocUns
   const got = hashFile(dst, buf);
   if (got !== want) throw new Error(`copy of ${src} does not match it (sha256 ${got} != ${want})`);
   return want;
+}
+
+/**
+ * Makes every file and directory under `dir` durable: one `sync -f` (syncfs of that file system)
+ * where coreutils has it, else an fsync of each file and directory.
+ */
+export function syncTree(dir: string): void {
+  if (spawnSync('sync', ['-f', dir], { stdio: 'ignore' }).status === 0) return;
+  const walk = walkTree(dir);
+  for (const rel of [...walk.files.map((f) => f.rel), ...walk.dirs]) {
+    const fd = openSync(rel ? join(dir, rel) : dir, 'r');
+    try {
+      fsyncSync(fd);
+    } catch {
+      // some file systems refuse to fsync a directory
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/**
+ * The first line of a JSON Lines file that does not parse (1-based), or null. Streams the file in
+ * 1 MiB chunks and keeps nothing, so a 1 GiB log costs no more memory than a small one.
+ */
+export function firstBadJsonLine(path: string, buf = Buffer.allocUnsafe(CHUNK)): number | null {
+  const fd = openSync(path, 'r');
+  let carry = '';
+  let line = 0;
+  const bad = (text: string): boolean => {
+    if (text.trim() === '') return false;
+    try {
+      JSON.parse(text);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  try {
+    const decoder = new TextDecoder('utf-8');
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      const text = carry + decoder.decode(buf.subarray(0, n), { stream: n > 0 });
+      const parts = text.split('\n');
+      carry = parts.pop() ?? '';
+      for (const p of parts) {
+        line++;
+        if (bad(p)) return line;
+      }
+      if (n === 0) break;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return bad(carry) ? line + 1 : null;
 }
