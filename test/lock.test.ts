@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { LockTimeoutError } from '../src/errors.ts';
 import { acquireLock, readOwner, type LockOwner } from '../src/store/lock.ts';
-import { cliEnv, diffTrees, expectCode, makeRepo, runCli, snapshotTree, tempDir } from './helpers/cli.ts';
+import { diffTrees, expectCode, makeRepo, runCli, snapshotTree, tempDir } from './helpers/cli.ts';
 import { bundleDriver } from './fixtures/bundle-driver.ts';
 
 const HAS_PROC = existsSync('/proc/self/stat');
