@@ -14,27 +14,11 @@ import {
   tempDir,
   type CliOptions,
   type CliResult,
+  ok,
+  refuses,
 } from './helpers/cli.ts';
 
-function ok(cwd: string, args: string[], opts: CliOptions = {}): CliResult {
-  return expectCode(runCli(cwd, args, opts), 0, `orchestrator ${args.join(' ')}`);
-}
 
-/**
- * Runs a command that must fail: checks the exit code, that stderr is exactly one error line
- * matching every pattern, that stdout is empty, and that no file in the repo changed.
- */
-function refuses(repo: string, args: string[], code: number, patterns: RegExp[], opts: CliOptions = {}): CliResult {
-  const before = snapshotTree(repo);
-  const r = expectCode(runCli(repo, args, opts), code, `orchestrator ${args.join(' ')}`);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
-  assert.match(lines[0]!, /^orchestrator: error: /);
-  for (const p of patterns) assert.match(lines[0]!, p, `stderr: ${r.stderr}`);
-  assert.equal(r.stdout, '', 'a failed command prints nothing on stdout');
-  assert.deepEqual(diffTrees(before, snapshotTree(repo)), [], `orchestrator ${args.join(' ')} changed files`);
-  return r;
-}
 
 /** Runs a read-only report that must exit `code`, changing no file. */
 function reports(repo: string, args: string[], code: number, opts: CliOptions = {}): CliResult {

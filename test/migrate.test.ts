@@ -22,28 +22,12 @@ import {
   snapshotTree,
   type CliOptions,
   type CliResult,
+  ok,
+  refuses,
 } from './helpers/cli.ts';
 import { assertRolledBack, assertWhollyContained, legacyFiles, sha256 } from './fixtures/migrate-check.ts';
 
-function ok(cwd: string, args: string[], opts: CliOptions = {}): CliResult {
-  return expectCode(runCli(cwd, args, opts), 0, `orchestrator ${args.join(' ')}`);
-}
 
-/**
- * Runs a command that must fail: checks the exit code, that stderr is exactly one error line
- * matching every pattern, that stdout is empty, and that no file in the repo changed.
- */
-function refuses(repo: string, args: string[], code: number, patterns: RegExp[], opts: CliOptions = {}, run = runCli): CliResult {
-  const before = snapshotTree(repo);
-  const r = expectCode(run(repo, args, opts), code, `orchestrator ${args.join(' ')}`);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
-  assert.match(lines[0]!, /^orchestrator: error: /);
-  for (const p of patterns) assert.match(lines[0]!, p, `stderr: ${r.stderr}`);
-  assert.equal(r.stdout, '', 'a failed command prints nothing on stdout');
-  assert.deepEqual(diffTrees(before, snapshotTree(repo)), [], `orchestrator ${args.join(' ')} changed files`);
-  return r;
-}
 
 /** A refused migrate: `refuses`, and it did not even create .orchestrator/ (when there was none). */
 function refusesMigrate(repo: string, code: number, patterns: RegExp[], run = runCli): CliResult {

@@ -1,5 +1,6 @@
 // Test helpers: real temporary git repos, the BUILT CLI run as a child process, and whole-tree
 // snapshots to prove a failed command left every byte as it was.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -134,4 +135,32 @@ export function readJson(path: string): any {
 export function sessionDir(repo: string): string {
   const id = readFileSync(join(repo, '.orchestrator', 'current'), 'utf8').trim();
   return join(repo, '.orchestrator', 'sessions', id);
+}
+
+/** Runs a command that must succeed. */
+export function ok(cwd: string, args: string[], opts: CliOptions = {}): CliResult {
+  return expectCode(runCli(cwd, args, opts), 0, `orchestrator ${args.join(' ')}`);
+}
+
+/**
+ * Runs a command that must fail: checks the exit code, that stderr is exactly one error line
+ * matching every pattern, that stdout is empty, and that no file in the repo changed.
+ */
+export function refuses(
+  repo: string,
+  args: string[],
+  code: number,
+  patterns: RegExp[],
+  opts: CliOptions = {},
+  run: (cwd: string, args: string[], opts?: CliOptions) => CliResult = runCli,
+): CliResult {
+  const before = snapshotTree(repo);
+  const r = expectCode(run(repo, args, opts), code, `orchestrator ${args.join(' ')}`);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
+  assert.match(lines[0]!, /^orchestrator: error: /);
+  for (const p of patterns) assert.match(lines[0]!, p, `stderr: ${r.stderr}`);
+  assert.equal(r.stdout, '', 'a failed command prints nothing on stdout');
+  assert.deepEqual(diffTrees(before, snapshotTree(repo)), [], `orchestrator ${args.join(' ')} changed files`);
+  return r;
 }
