@@ -37,13 +37,13 @@
 //   that is missing, VmHWM from /proc/<pid>/status polled every 10 ms). MB = 1,000,000 bytes.
 // Exits 1 only when a measurement could not be taken; a missed target is printed as MISSED.
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, type as osType } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchEnv, makeGitRepo } from './fixtures.ts';
 import { MeasurementError, median, pairedRatio, round } from './measure.ts';
+import { hashFile } from '../src/migrate/tree.ts';
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 const FIXTURE = resolve(PROJECT_ROOT, '..', 'shared', 'fixtures', 'legacy-python', 'v2-root');
@@ -275,22 +275,6 @@ interface Tree {
   manifest: Map<string, string>;
 }
 
-function sha256File(path: string): string {
-  const h = createHash('sha256');
-  const fd = openSync(path, 'r');
-  const buf = Buffer.allocUnsafe(1 << 20);
-  try {
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest('hex');
-}
-
 /** Every regular file under `dir` (relative paths with '/'), sorted. */
 function listFiles(dir: string, rel = ''): string[] {
   const out: string[] = [];
@@ -310,7 +294,7 @@ function makeTree(dir: string, o: MigrateOptions): Tree {
   const manifest = new Map<string, string>();
   let bytes = 0;
   for (const rel of listFiles(dir)) {
-    manifest.set(rel, sha256File(join(dir, rel)));
+    manifest.set(rel, hashFile(join(dir, rel)));
     bytes += statSync(join(dir, rel)).size;
   }
   return { dir, files: manifest.size, bytes, logBytes: log.bytes, logLines: log.lines, checkpointBytes, manifest };

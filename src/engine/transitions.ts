@@ -10,7 +10,7 @@ import {
   WrongPhaseError,
 } from '../errors.ts';
 import { randomHex } from '../store/random-id.ts';
-import type { ItemDefinition, PhaseDefinition, WorkflowDefinition } from './definition.ts';
+import { findItem, type ItemDefinition, type PhaseDefinition, type WorkflowDefinition } from './definition.ts';
 import type { ItemState, LogEvent, PhaseState, VerificationResult, WorkflowState } from './workflow-state.ts';
 import { STATE_VERSION } from './workflow-state.ts';
 
@@ -129,14 +129,10 @@ export function requireActive(state: WorkflowState): void {
 }
 
 export function locateItem(state: WorkflowState, def: WorkflowDefinition, itemId: string): ItemRef {
-  for (const phase of def.phases) {
-    const item = phase.items.find((i) => i.id === itemId);
-    if (!item) continue;
-    const phaseState = state.phases[phase.id];
-    const itemState = phaseState?.items[itemId];
-    if (!phaseState || !itemState) break;
-    return { phase, item, phaseState, itemState };
-  }
+  const found = findItem(def, itemId);
+  const phaseState = found ? state.phases[found.phase.id] : undefined;
+  const itemState = phaseState?.items[itemId];
+  if (found && phaseState && itemState) return { phase: found.phase, item: found.item, phaseState, itemState };
   const known = def.phases.find((p) => p.id === state.current_phase_id)?.items.map((i) => i.id) ?? [];
   throw new UnknownItemError(
     `unknown item "${itemId}"; items of the current phase: ${known.join(', ') || '(none)'} (see: orchestrator status)`,

@@ -75,14 +75,3 @@ export interface LogEvent {
   details: Record<string, unknown>;
   actor: string;
 }
-
-export const LogEventSchema = z.looseObject({
-  timestamp: z.string(),
-  event_type: z.string(),
-  workflow_id: z.optional(z.nullable(z.string())),
-  phase_id: z.optional(z.nullable(z.string())),
-  item_id: z.optional(z.nullable(z.string())),
-  message: z.optional(z.nullable(z.string())),
-  details: z.optional(z.nullable(z.unknown())),
-  actor: z.optional(z.nullable(z.string())),
-});

@@ -59,33 +59,3 @@ export function parseJsonLines(text: string): JsonLinesResult {
   }
   return { records, bad };
 }
-
-/**
- * The last `n` lines of a file, reading backwards in blocks: `log -n 20` on a 100 MB log
- * costs a few kilobytes of I/O. Returns the text of those lines and the line number of the first.
- */
-export function readLastLines(path: string, n: number): string[] {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const block = 64 * 1024;
-    let pos = size;
-    let chunks: Buffer[] = [];
-    let newlines = 0;
-    while (pos > 0 && newlines <= n) {
-      const len = Math.min(block, pos);
-      pos -= len;
-      const buf = Buffer.alloc(len);
-      readSync(fd, buf, 0, len, pos);
-      chunks.unshift(buf);
-      for (const byte of buf) if (byte === 0x0a) newlines++;
-    }
-    const lines = Buffer.concat(chunks).toString('utf8').split('\n');
-    if (lines.at(-1) === '') lines.pop();
-    if (pos > 0) lines.shift(); // the first piece may be a partial line
-    chunks = [];
-    return lines.slice(-n);
-  } finally {
-    closeSync(fd);
-  }
-}
