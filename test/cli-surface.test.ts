@@ -134,6 +134,7 @@ const CASES: Record<string, JsonCase> = {
     ok: () => ['validate'],
   },
   log: { fail: ['log', '-n', '0'], failCode: 'USAGE', failExit: 2, ok: () => ['log', '-n', '5'] },
+  checkpoints: { fail: ['checkpoints', 'extra'], failCode: 'USAGE', failExit: 2, ok: () => ['checkpoints'] },
   'session list': { fail: ['session', 'list', 'extra'], failCode: 'USAGE', failExit: 2, ok: () => ['session', 'list'] },
   'session show': { fail: ['session', 'show', 'nosuch'], failCode: 'UNKNOWN_SESSION', failExit: 2, ok: (sid) => ['session', 'show', sid] },
   'session switch': { fail: ['session', 'switch', 'nosuch'], failCode: 'UNKNOWN_SESSION', failExit: 2, ok: (sid) => ['session', 'switch', sid] },

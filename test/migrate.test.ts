@@ -170,6 +170,11 @@ describe('fidelity: the migrated workflow is the legacy one', () => {
       assert.deepEqual(JSON.parse(readsLegacy(repo, ['log', '-n', '5', '--json']).stdout).events, legacyEvents.slice(-5));
       const doc = readsLegacy(repo, ['doctor']);
       assert.match(doc.stdout, /legacy layout/);
+      const cpIds = (json: any) => json.checkpoints.map((cp: any) => [cp.id, cp.timestamp, cp.phase_id, cp.message]);
+      const legacyCps = JSON.parse(readsLegacy(repo, ['checkpoints', '--json']).stdout);
+      assert.equal(legacyCps.checkpoints.length, c.checkpoints);
+      assert.ok(legacyCps.checkpoints.every((cp: any) => !cp.problem && cp.id.startsWith('cp_') && cp.timestamp && cp.message), 'every legacy checkpoint is read');
+      if (c.checkpoints) assert.match(readsLegacy(repo, ['checkpoints']).stdout, new RegExp(legacyCps.checkpoints[0].id));
 
       migrate(repo);
       const sdir = sessionDir(repo);
@@ -185,6 +190,7 @@ describe('fidelity: the migrated workflow is the legacy one', () => {
       assert.equal(cps.length, c.checkpoints);
       for (const [rel, sha] of cps) assert.equal(sha256(join(sdir, 'checkpoints', rel.slice('.workflow_checkpoints/'.length))), sha, rel);
       if (c.checkpoints) assert.equal(readdirSync(join(sdir, 'checkpoints')).length, c.checkpoints);
+      assert.deepEqual(cpIds(JSON.parse(ok(repo, ['checkpoints', '--json']).stdout)), cpIds(legacyCps), 'checkpoints lists the same checkpoints after the migration');
       ok(repo, ['doctor']);
     });
   }

@@ -143,6 +143,17 @@ export const COMMANDS: CommandSpec[] = [
     load: async () => (await import('../commands/log.ts')).run,
   },
   {
+    name: ['checkpoints'],
+    usage: 'checkpoints [--json]',
+    summary: "the session's checkpoints, oldest first: id, time, phase, message",
+    details: 'Reads the Python tool\'s checkpoint files as they are, also before a migration (.workflow_checkpoints/). A file that does not parse is listed with its problem and left alone.',
+    flags: { ...json },
+    args: { min: 0, max: 0 },
+    json: true,
+    writes: false,
+    load: async () => (await import('../commands/checkpoints.ts')).run,
+  },
+  {
     name: ['session', 'list'],
     usage: 'session list [--json]',
     summary: 'every session: id, task, status, which one is current',

@@ -89,7 +89,7 @@ async function settleLayout(ctx: RepoContext, writes: boolean | null): Promise<s
   if (writes === null) return notices;
   const decision = decideLayout(ctx.paths, ctx.env, writes);
   if (decision.migrateFirst) {
-    const r = (await import('../commands/migrate.ts')).migrateNow(ctx);
+    const r = await (await import('../commands/migrate.ts')).migrateNow(ctx);
     notices.push(`ORCHESTRATOR_AUTO_MIGRATE: migrated ${r.plan.files} legacy files into .orchestrator/ first (undo with: orchestrator migrate --rollback)`);
   }
   ctx.legacy = decision.mode === 'legacy';

@@ -1,10 +1,12 @@
 // `migrate`: moves the Python tool's scattered files into .orchestrator/, all or nothing, and back.
 import { bool, str } from '../cli/args.ts';
 import { OrchestratorError, UsageError, type ExitCodeValue } from '../errors.ts';
-import { finishMigration, abandonStaging, rollbackMigration, runMigration, type MigrationProgress } from '../migrate/execute.ts';
+import { existsSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { abandonStaging, finishMigration, rollbackMigration, runMigration, StagingRefusedError, type MigrationProgress } from '../migrate/execute.ts';
 import { isInterrupted, readJournal, type Journal } from '../migrate/journal.ts';
 import { planMigration, type MigrationPlan, type Prefer } from '../migrate/plan.ts';
-import { underRepoLock, type RepoContext } from '../store/workflow-session.ts';
+import { underRepoLock, underRepoLockAsync, type RepoContext } from '../store/workflow-session.ts';
 import type { CommandInput, CommandResult } from './types.ts';
 
 class MigrationRefusedError extends OrchestratorError {
@@ -71,19 +73,38 @@ export function recoverInterrupted(ctx: RepoContext): string | null {
   });
 }
 
-/** Plans, refuses on any problem before touching anything, then migrates under the lock. */
-export function migrateNow(ctx: RepoContext, prefer?: Prefer, progress?: MigrationProgress): { plan: MigrationPlan; journal: Journal | null; already: boolean } {
+/**
+ * Refuses on any structural problem before touching anything, then migrates under the lock. The
+ * contents are checked as they are copied into the staging area: a bad file stops the migration
+ * before any original moved, and leaves every file as it was.
+ */
+export async function migrateNow(ctx: RepoContext, prefer?: Prefer, progress?: MigrationProgress): Promise<{ plan: MigrationPlan; journal: Journal | null; already: boolean }> {
   // Refuse before taking the lock (which creates .orchestrator/locks/), unless files moved while
   // they were checked: another migrate holds the lock then, and the plan under the lock decides.
-  const early = planMigration(ctx.paths, { prefer });
+  const early = planMigration(ctx.paths, { prefer, content: false });
   if (!early.problems.some((p) => p.raced)) refuseProblems(early);
-  return underRepoLock(ctx, () => {
-    // The contents were checked just above; reading a 1 GiB log twice would double the cost.
-    const plan = planMigration(ctx.paths, { prefer, content: early.problems.some((p) => p.raced) });
-    if (plan.moves.length === 0) return { plan, journal: readJournal(ctx.paths), already: true };
-    refuseProblems(plan);
-    return { plan, journal: runMigration(ctx.paths, plan, ctx.now, progress), already: false };
-  });
+  // Directories the lock and the migration may create, innermost first.
+  const made = [join(ctx.paths.container, 'locks'), ctx.paths.container].filter((d) => !existsSync(d));
+  try {
+    return await underRepoLockAsync(ctx, async () => {
+      const plan = planMigration(ctx.paths, { prefer, content: false });
+      if (plan.moves.length === 0) return { plan, journal: readJournal(ctx.paths), already: true };
+      refuseProblems(plan);
+      return { plan, journal: await runMigration(ctx.paths, plan, ctx.now, progress), already: false };
+    });
+  } catch (err) {
+    if (!(err instanceof StagingRefusedError)) throw err;
+    // The lock is released: remove the directories it needed, if this migration made them.
+    for (const dir of made) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // not empty: another process is using it
+      }
+    }
+    const p = err.problem;
+    throw new MigrationRefusedError(`${p.path}: ${p.message}`, p.exitCode, { problems: [p] });
+  }
 }
 
 function progressBar(): MigrationProgress | undefined {
@@ -101,7 +122,7 @@ function progressBar(): MigrationProgress | undefined {
   };
 }
 
-export function run({ args, ctx }: CommandInput): CommandResult {
+export async function run({ args, ctx }: CommandInput): Promise<CommandResult> {
   const prefer = preferOf(str(args, 'prefer'));
   if (bool(args, 'rollback')) {
     if (bool(args, 'dry-run')) throw new UsageError('--rollback and --dry-run go separately: orchestrator migrate --rollback');
@@ -135,7 +156,7 @@ export function run({ args, ctx }: CommandInput): CommandResult {
     refuseProblems(plan);
     throw new UsageError(`migrate moves ${plan.files} legacy files into .orchestrator/ and needs a yes: rerun with --yes (orchestrator migrate --dry-run shows the plan)`);
   }
-  const r = migrateNow(ctx, prefer, progressBar());
+  const r = await migrateNow(ctx, prefer, progressBar());
   if (r.already) {
     const done = r.journal?.status === 'done';
     return {

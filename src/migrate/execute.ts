@@ -1,24 +1,28 @@
 // Runs a migration plan, finishes or undoes an interrupted one, and rolls a finished one back.
 // Order of a migration, each step journalled before the next:
-//   staging     copy every legacy file into .orchestrator/staging-<id>/ (streamed, fsynced, verified)
+//   staging     copy every legacy file into .orchestrator/staging-<id>/ (streamed, content-checked,
+//               compared with its source, fsynced)
 //   switching   rename the staged files into place inside .orchestrator/
 //   backing_up  rename the originals into .orchestrator/backups/<timestamp>/
 //   done
 // A crash while staging is undone (the originals were never touched); from switching on, every
 // copy is complete and verified, so it is finished. Each step is idempotent, so recovery can
 // simply run the remaining steps again.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { detectEnvironment } from '../env/detect.ts';
-import { WorkflowStateConflictError } from '../errors.ts';
+import { ExitCode, WorkflowStateConflictError } from '../errors.ts';
 import { fsyncDir, writeFileAtomic } from '../store/atomic-file.ts';
 import type { RepoPaths } from '../store/paths.ts';
 import { ensureContainer } from '../store/repo-meta.ts';
 import { readCurrentSessionId, writeCurrentSessionId } from '../store/sessions.ts';
 import { faultPoint } from './fault.ts';
 import { writeJournal, type Journal } from './journal.ts';
-import type { MigrationPlan } from './plan.ts';
-import { copyFileVerified, hashFile, syncTree, walkTree } from './tree.ts';
+import { contentCheckFor } from './content-check.ts';
+import type { LegacyRule } from './legacy-layout.ts';
+import type { MigrationPlan, PlanProblem } from './plan.ts';
+import { LinesWorker } from './lines-worker.ts';
+import { copyBuffers, copyFileVerified, hashFile, syncTree, walkTree } from './tree.ts';
 
 export interface MigrationProgress {
   (done: { files: number; bytes: number }, total: { files: number; bytes: number }): void;
@@ -28,8 +32,22 @@ function stamp(now: string): string {
   return now.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-export function runMigration(paths: RepoPaths, plan: MigrationPlan, now: () => string, progress?: MigrationProgress): Journal {
+/** A file failed its content check while it was staged: nothing was migrated, nothing is left. */
+export class StagingRefusedError extends Error {
+  constructor(readonly problem: PlanProblem) {
+    super(`${problem.path}: ${problem.message}`);
+  }
+}
+
+/**
+ * Migrates: stages a checked copy of every file, then switches (see the top of this file). A file
+ * whose content fails its check stops the migration before anything outside the staging area
+ * changed; the staging area, the journal and the container files this call created are removed,
+ * and StagingRefusedError says why.
+ */
+export async function runMigration(paths: RepoPaths, plan: MigrationPlan, now: () => string, progress?: MigrationProgress): Promise<Journal> {
   const started = now();
+  const before = { meta: existsSync(paths.meta), gitignore: existsSync(paths.gitignore), journal: readBytes(paths.migrationJournal) };
   ensureContainer(paths, started);
   const id = stamp(started);
   let j: Journal = {
@@ -49,25 +67,18 @@ export function runMigration(paths: RepoPaths, plan: MigrationPlan, now: () => s
   j = writeJournal(paths, j, now());
   faultPoint('staging');
 
-  const total = { files: plan.files, bytes: plan.bytes };
-  const done = { files: 0, bytes: 0 };
   const staging = join(paths.container, j.staging);
-  const buf = Buffer.allocUnsafe(1 << 20);
-  for (const [i, m] of j.moves.entries()) {
-    if (m.to) {
-      const src = join(paths.root, m.from);
-      const walk = walkTree(src);
-      mkdirSync(dirname(join(staging, m.to)), { recursive: true });
-      for (const d of walk.dirs) mkdirSync(join(staging, m.to, d), { recursive: true });
-      for (const f of walk.files) {
-        const rel = f.rel ? `${m.to}/${f.rel}` : m.to;
-        m.hashes[rel] = copyFileVerified(f.rel ? join(src, f.rel) : src, join(staging, rel), buf);
-        done.files++;
-        done.bytes += f.bytes;
-        progress?.(done, total);
-      }
-    }
-    faultPoint(`stage:${i}`);
+  try {
+    await stageCopies(paths, j, staging, { files: plan.files, bytes: plan.bytes }, progress);
+  } catch (err) {
+    if (!(err instanceof StagingRefusedError)) throw err;
+    // Put back exactly what was there: a refused migration changes nothing.
+    rmSync(staging, { recursive: true, force: true });
+    if (before.journal) writeFileAtomic(paths.migrationJournal, before.journal);
+    else rmSync(paths.migrationJournal, { force: true });
+    if (!before.meta) rmSync(paths.meta, { force: true });
+    if (!before.gitignore) rmSync(paths.gitignore, { force: true });
+    throw err;
   }
   // Nothing may reach `switching` (after which recovery finishes the migration) before every
   // staged byte is on disk.
@@ -77,6 +88,60 @@ export function runMigration(paths: RepoPaths, plan: MigrationPlan, now: () => s
   j = writeJournal(paths, j, now());
   faultPoint('switching');
   return finishMigration(paths, j, now);
+}
+
+function readBytes(path: string): Buffer | null {
+  try {
+    return readFileSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** JSON Lines files from this size on are checked in a worker thread (see lines-worker.ts). */
+const WORKER_FROM_BYTES = 16 << 20;
+
+/** Copies every move into the staging directory, checking each file's content on the way. */
+async function stageCopies(paths: RepoPaths, j: Journal, staging: string, total: { files: number; bytes: number }, progress?: MigrationProgress): Promise<void> {
+  const done = { files: 0, bytes: 0 };
+  const bufs = copyBuffers();
+  let worker: LinesWorker | undefined;
+  try {
+    for (const [i, m] of j.moves.entries()) {
+      if (m.to) {
+        const src = join(paths.root, m.from);
+        const walk = walkTree(src);
+        mkdirSync(dirname(join(staging, m.to)), { recursive: true });
+        for (const d of walk.dirs) mkdirSync(join(staging, m.to, d), { recursive: true });
+        for (const f of walk.files) {
+          const rel = f.rel ? `${m.to}/${f.rel}` : m.to;
+          const kind = m.kind as LegacyRule['kind'];
+          if (f.bytes >= WORKER_FROM_BYTES && (kind === 'log' || kind === 'jsonl')) worker ??= new LinesWorker(bufs[0]!.buffer as SharedArrayBuffer);
+          const check = contentCheckFor(kind, f.rel, f.bytes >= WORKER_FROM_BYTES ? worker : undefined);
+          const sink = (chunk: Buffer) => {
+            done.bytes += chunk.length;
+            if (progress && chunk.length >= 1 << 20) progress(done, total);
+            return check?.sink(chunk);
+          };
+          const from = f.rel ? `${m.from}/${f.rel}` : m.from;
+          try {
+            m.hashes[rel] = await copyFileVerified(join(paths.root, from), join(staging, rel), sink, bufs);
+          } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            if (code !== 'EACCES' && code !== 'EPERM') throw err;
+            throw new StagingRefusedError({ path: from, message: `cannot be read (${code}); fix its permissions (chmod u+r) and retry`, exitCode: ExitCode.environment });
+          }
+          const problem = await check?.result();
+          if (problem) throw new StagingRefusedError({ path: from + problem.at, message: problem.message, exitCode: problem.exitCode });
+          done.files++;
+          progress?.(done, total);
+        }
+      }
+      faultPoint(`stage:${i}`);
+    }
+  } finally {
+    await worker?.close();
+  }
 }
 
 /** Parent directories of the targets that do not exist yet, shallowest first. */

@@ -1,14 +1,13 @@
 // The migration plan: every move old path -> new path with file counts and sizes, and every
 // problem the preflight finds. Reads only; `migrate --dry-run` prints exactly this.
-import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ExitCode, type ExitCodeValue } from '../errors.ts';
-import { WorkflowStateSchema } from '../engine/workflow-state.ts';
 import type { RepoPaths } from '../store/paths.ts';
-import { stateChecksum } from '../store/python-json.ts';
 import { newSessionId } from '../store/sessions.ts';
 import { detectLayout, type LegacyEntry } from './legacy-layout.ts';
-import { firstBadJsonLine, hashFile, walkTree } from './tree.ts';
+import { checkFile, contentCheckFor } from './content-check.ts';
+import { hashFile, walkTree } from './tree.ts';
 
 export type Prefer = 'old' | 'new';
 
@@ -44,7 +43,10 @@ export interface MigrationPlan {
   problems: PlanProblem[];
 }
 
-/** `content: false` skips reading the files (a structural plan: moves, sizes, links, conflicts). */
+/**
+ * `content: false` skips reading the files: a structural plan (moves, sizes, links, permissions,
+ * conflicts, space). The migration checks contents as it copies them.
+ */
 export function planMigration(paths: RepoPaths, opts: { prefer?: Prefer | undefined; content?: boolean } = {}): MigrationPlan {
   const info = detectLayout(paths);
   const problems: PlanProblem[] = [];
@@ -71,7 +73,7 @@ export function planMigration(paths: RepoPaths, opts: { prefer?: Prefer | undefi
           exitCode: ExitCode.badInput,
         });
       }
-      if (opts.content !== false) problems.push(...checkContent(entry, abs, walk.files.map((f) => f.rel)));
+      problems.push(...checkFiles(entry, abs, walk.files.map((f) => f.rel), opts.content !== false));
       const to = entry.to.replace('<session>', sessionId ?? 'none');
       const move: PlannedMove = {
         from: entry.from,
@@ -126,83 +128,25 @@ function freshSessionId(paths: RepoPaths): string {
   return id;
 }
 
-/** Every JSON and JSONL file must parse, and a checksummed state must verify, before anything moves. */
-function checkContent(entry: LegacyEntry, abs: string, rels: string[]): PlanProblem[] {
+/**
+ * Every file must be readable; with `content`, every JSON and JSONL file must parse and a
+ * checksummed state verify (the migration itself runs the same checks on the bytes it copies).
+ */
+function checkFiles(entry: LegacyEntry, abs: string, rels: string[], content: boolean): PlanProblem[] {
   const problems: PlanProblem[] = [];
-  const at = (rel: string) => (rel ? `${entry.from}/${rel}` : entry.from);
-  const read = (rel: string): string | null => {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (const rel of rels) {
+    const at = rel ? `${entry.from}/${rel}` : entry.from;
+    const file = rel ? join(abs, rel) : abs;
     try {
-      return readFileSync(rel ? join(abs, rel) : abs, 'utf8');
+      accessSync(file, constants.R_OK);
+      const check = content ? contentCheckFor(entry.kind, rel) : null;
+      const problem = check && checkFile(file, check, buf);
+      if (problem) problems.push({ path: at + problem.at, message: problem.message, exitCode: problem.exitCode });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') throw err; // moved away meanwhile: see planMigration
-      problems.push({
-        path: at(rel),
-        message: `cannot be read (${e.code ?? e.message}); fix its permissions (chmod u+r) and retry`,
-        exitCode: ExitCode.environment,
-      });
-      return null;
-    }
-  };
-  for (const rel of rels) {
-    const isJson = entry.kind === 'state' || entry.kind === 'json' || (entry.kind === 'checkpoints' && rel.endsWith('.json'));
-    const isJsonl = entry.kind === 'log' || entry.kind === 'jsonl';
-    if (!isJson && !isJsonl) {
-      // Opaque files are only moved; the others must at least be readable.
-      if (entry.kind !== 'opaque') read(rel);
-      continue;
-    }
-    if (isJsonl) {
-      let badLine: number | null;
-      try {
-        badLine = firstBadJsonLine(rel ? join(abs, rel) : abs);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw err; // moved away meanwhile: see planMigration
-        problems.push({
-          path: at(rel),
-          message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix its permissions (chmod u+r) and retry`,
-          exitCode: ExitCode.environment,
-        });
-        continue;
-      }
-      if (badLine !== null) {
-        problems.push({
-          path: `${at(rel)}:${badLine}`,
-          message: 'is not a complete JSON line (a crash may have cut it); repair or delete that line, then migrate again',
-          exitCode: ExitCode.badInput,
-        });
-      }
-      continue;
-    }
-    const text = read(rel);
-    if (text === null) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      problems.push({
-        path: at(rel),
-        message: `is not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')}); restore it from git or a backup, then migrate again`,
-        exitCode: ExitCode.badInput,
-      });
-      continue;
-    }
-    if (entry.kind === 'state') {
-      const parsed = WorkflowStateSchema.safeParse(value);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        problems.push({
-          path: at(rel),
-          message: `is not a workflow state (${issue.path.join('.') || '(root)'}: ${issue.message}); restore it from git or a backup, then migrate again`,
-          exitCode: ExitCode.badInput,
-        });
-      } else if (typeof parsed.data._checksum === 'string' && stateChecksum(value as Record<string, unknown>) !== parsed.data._checksum) {
-        problems.push({
-          path: at(rel),
-          message: 'its _checksum does not match its content: it was edited outside the tool; restore it from git, then migrate again',
-          exitCode: ExitCode.badInput,
-        });
-      }
+      problems.push({ path: at, message: `cannot be read (${e.code ?? e.message}); fix its permissions (chmod u+r) and retry`, exitCode: ExitCode.environment });
     }
   }
   return problems;

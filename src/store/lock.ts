@@ -100,6 +100,15 @@ export function withLock<T>(path: string, opts: LockOptions, fn: () => T): T {
   }
 }
 
+export async function withLockAsync<T>(path: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+  const lock = acquireLock(path, opts);
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
 /** For signal handlers: give back every lock this process holds. */
 export function releaseAllLocks(): void {
   for (const h of [...held]) h.release();

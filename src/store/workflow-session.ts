@@ -7,7 +7,7 @@ import type { WorkflowDefinition } from '../engine/definition.ts';
 import type { Transition } from '../engine/transitions.ts';
 import type { WorkflowState } from '../engine/workflow-state.ts';
 import { appendEvents } from './event-log.ts';
-import { withLock } from './lock.ts';
+import { withLock, withLockAsync } from './lock.ts';
 import { LEGACY_SESSION_ID, RepoPaths, type SessionPaths } from './paths.ts';
 import { chooseSession, noSessionError, type SessionChoice } from './sessions.ts';
 import { checksumError, readStateFile, stateFileStamp, writeStateFile, type LoadedState } from './state-file.ts';
@@ -44,6 +44,10 @@ export function lockTimeoutMs(env: NodeJS.ProcessEnv): number {
 /** Runs `fn` holding the repo lock. */
 export function underRepoLock<T>(ctx: RepoContext, fn: () => T): T {
   return withLock(ctx.paths.repoLock, { timeoutMs: lockTimeoutMs(ctx.env), command: ctx.command }, fn);
+}
+
+export function underRepoLockAsync<T>(ctx: RepoContext, fn: () => Promise<T>): Promise<T> {
+  return withLockAsync(ctx.paths.repoLock, { timeoutMs: lockTimeoutMs(ctx.env), command: ctx.command }, fn);
 }
 
 export interface OpenWorkflow {
