@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The command line: parse, dispatch, print, map errors to exit codes. Nothing else lives here.
 import { existsSync, writeSync } from 'node:fs';
+import { loadConfig } from '../config/load.ts';
 import { decideLayout } from '../migrate/guard.ts';
 import type { RepoContext } from '../store/workflow-session.ts';
 import { ExitCode, OrchestratorError, UsageError } from '../errors.ts';
@@ -62,6 +63,8 @@ export async function main(io: Io): Promise<number> {
       now: () => new Date().toISOString(),
       command: name,
     };
+    ctx.config = loadConfig(ctx.paths, io.env);
+    for (const w of ctx.config.warnings) io.stderr(`orchestrator: warning: ${w}\n`);
     if (spec.name[0] !== 'validate') {
       for (const notice of await settleLayout(ctx, spec.name[0] === 'migrate' ? null : writes)) io.stderr(`orchestrator: ${notice}\n`);
     }
@@ -87,10 +90,12 @@ async function settleLayout(ctx: RepoContext, writes: boolean | null): Promise<s
     if (recovered) notices.push(recovered);
   }
   if (writes === null) return notices;
-  const decision = decideLayout(ctx.paths, ctx.env, writes);
+  const decision = decideLayout(ctx.paths, ctx.config!, writes);
   if (decision.migrateFirst) {
     const r = await (await import('../commands/migrate.ts')).migrateNow(ctx);
-    notices.push(`ORCHESTRATOR_AUTO_MIGRATE: migrated ${r.plan.files} legacy files into .orchestrator/ first (undo with: orchestrator migrate --rollback)`);
+    const origin = ctx.config!.values.get('migrate.auto')!.origin;
+    const who = origin.startsWith('ORCHESTRATOR_') ? origin : `migrate.auto (${origin})`;
+    notices.push(`${who}: migrated ${r.plan.files} legacy files into .orchestrator/ first (undo with: orchestrator migrate --rollback)`);
   }
   ctx.legacy = decision.mode === 'legacy';
   if (decision.notice) notices.push(decision.notice);

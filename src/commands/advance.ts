@@ -6,7 +6,7 @@ import { buildView, renderView } from './workflow-view.ts';
 
 export function run({ ctx }: CommandInput): CommandResult {
   const m = mutateWorkflow(ctx, (state, def) => advancePhase(state, def, { now: ctx.now() }));
-  const view = buildView(m.session.id, m.after, m.definition);
+  const view = buildView(m.session.id, m.after, m.definition, m.vars);
   const from = m.before.current_phase_id;
   return {
     data: { ok: true, from, to: m.after.current_phase_id, status: view },

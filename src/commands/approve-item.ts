@@ -9,6 +9,6 @@ export function run({ args, ctx }: CommandInput): CommandResult {
   const itemId = args.positionals[0]!;
   const notes = str(args, 'notes');
   const m = mutateWorkflow(ctx, (state, def) => approveItem(state, def, { itemId, notes, now: ctx.now() }));
-  const view = buildView(m.session.id, m.after, m.definition);
+  const view = buildView(m.session.id, m.after, m.definition, m.vars);
   return { data: { ok: true, approved: itemId, status: view }, text: `Approved ${itemId}.\n\n${renderView(view)}` };
 }

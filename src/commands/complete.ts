@@ -2,11 +2,10 @@
 // (a test suite may take minutes; nobody should wait on it), then records the result under the lock.
 import { str } from '../cli/args.ts';
 import { VerificationFailedError } from '../errors.ts';
-import { settingsVars } from '../engine/definition.ts';
 import { checkCompletable, completeItem } from '../engine/transitions.ts';
 import { runVerification } from '../engine/verify.ts';
 import { checksumError } from '../store/state-file.ts';
-import { lockTimeoutMs, mutateWorkflow, openWorkflow } from '../store/workflow-session.ts';
+import { mutateWorkflow, openWorkflow } from '../store/workflow-session.ts';
 import type { CommandInput, CommandResult } from './types.ts';
 import { buildView, renderView } from './workflow-view.ts';
 
@@ -16,12 +15,10 @@ export async function run({ args, ctx }: CommandInput): Promise<CommandResult> {
   const wf = openWorkflow(ctx);
   if (wf.loaded.checksumProblem) throw checksumError(wf.stateShown, wf.loaded.checksumProblem);
   const ref = checkCompletable(wf.loaded.state, wf.definition, itemId);
-  // The lock is taken only after the verification; a bad lock setting must not cost a whole test run first.
-  lockTimeoutMs(ctx.env);
   const source = String(wf.loaded.state.metadata?.workflow_yaml_path ?? 'workflow.yaml');
   const result = await runVerification(ref.item, {
     root: ctx.paths.root,
-    vars: settingsVars(wf.definition),
+    vars: wf.vars,
     now: ctx.now,
     source,
     env: ctx.env,
@@ -44,7 +41,7 @@ export async function run({ args, ctx }: CommandInput): Promise<CommandResult> {
     (state, def) => completeItem(state, def, { itemId, notes, verification: result ?? undefined, now: ctx.now() }),
     wf,
   );
-  const view = buildView(wf.choice.id, m.after, m.definition);
+  const view = buildView(wf.choice.id, m.after, m.definition, m.vars);
   const checked = result ? ` (${result.type === 'command' ? `command passed in ${result.duration_ms} ms` : `${result.path} exists`})` : '';
   return {
     data: { ok: true, completed: itemId, verification_result: result, status: view },

@@ -11,7 +11,7 @@ export function run({ args, ctx }: CommandInput): CommandResult {
   const reason = str(args, 'reason');
   if (reason !== undefined && !abandon) throw new UsageError('--reason goes with --abandon: orchestrator finish --abandon --reason "WHY"');
   const m = mutateWorkflow(ctx, (state, def) => finishWorkflow(state, def, { abandon, reason, now: ctx.now() }));
-  const view = buildView(m.session.id, m.after, m.definition);
+  const view = buildView(m.session.id, m.after, m.definition, m.vars);
   const verb = abandon ? 'Abandoned' : 'Completed';
   return {
     data: { ok: true, status: view },

@@ -80,7 +80,7 @@ export function show({ args, ctx }: CommandInput): CommandResult {
   let view = null;
   if (summary.status) {
     const wf = openWorkflow(sub);
-    view = buildView(choice.id, wf.loaded.state, wf.definition);
+    view = buildView(choice.id, wf.loaded.state, wf.definition, wf.vars);
   }
   const head = `Session ${choice.id}${summary.current ? ' (current)' : ''}, created ${summary.created_at ?? '?'} in ${summary.environment ?? '?'}`;
   return {

@@ -12,6 +12,6 @@ export function run({ args, ctx }: CommandInput): CommandResult {
   if (reason === undefined) throw new UsageError(`skip needs a reason: orchestrator skip ${itemId} --reason "WHY IT DOES NOT APPLY"`);
   const force = bool(args, 'force');
   const m = mutateWorkflow(ctx, (state, def) => skipItem(state, def, { itemId, reason, force, now: ctx.now() }));
-  const view = buildView(m.session.id, m.after, m.definition);
+  const view = buildView(m.session.id, m.after, m.definition, m.vars);
   return { data: { ok: true, skipped: itemId, status: view }, text: `Skipped ${itemId}.\n\n${renderView(view)}` };
 }

@@ -1,5 +1,6 @@
 // `start "TASK"`: a new workflow in a fresh session (or in an empty session made by `session new`).
 import { str } from '../cli/args.ts';
+import { workflowVars } from '../config/workflow-vars.ts';
 import { detectEnvironment } from '../env/detect.ts';
 import { UsageError, WorkflowStateConflictError } from '../errors.ts';
 import { readDefinitionFile } from '../engine/load-definition.ts';
@@ -33,7 +34,7 @@ export function run({ args, ctx }: CommandInput): CommandResult {
     if (!ctx.legacy && choice.origin !== '--session' && choice.origin !== 'ORCHESTRATOR_SESSION') writeCurrentSessionId(paths, session.id);
     return { session, state: sealed };
   });
-  const view = buildView(result.session.id, result.state, def.definition);
+  const view = buildView(result.session.id, result.state, def.definition, workflowVars(def.definition, ctx.config));
   return {
     data: { ok: true, started: { session_id: result.session.id, workflow_id: result.state.workflow_id, source: def.source }, status: view },
     text: `Started "${task}" with ${def.source} (session ${result.session.id}).\n\n${renderView(view)}`,

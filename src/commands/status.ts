@@ -12,6 +12,6 @@ export function run({ ctx }: CommandInput): CommandResult {
       `${wf.stateShown}: checksum mismatch (recorded ${cp.expected}, content ${cp.actual}); the file was changed outside orchestrator: restore it, or accept the edit with: orchestrator doctor --reseal`,
     );
   }
-  const view = buildView(wf.choice.id, wf.loaded.state, wf.definition, problems);
+  const view = buildView(wf.choice.id, wf.loaded.state, wf.definition, wf.vars, problems);
   return { exitCode: problems.length ? 1 : 0, data: { ok: problems.length === 0, ...view }, text: renderView(view) };
 }

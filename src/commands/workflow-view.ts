@@ -1,7 +1,7 @@
 // What an agent needs to see of a workflow: where it is, what is left, and the one next command.
 // Built from state + definition only (no log, no YAML), so `status` stays cheap on huge logs.
 import type { ItemDefinition, WorkflowDefinition } from '../engine/definition.ts';
-import { settingsVars, substituteVars } from '../engine/definition.ts';
+import { substituteVars } from '../engine/definition.ts';
 import { phaseBlockers, type Blocker } from '../engine/transitions.ts';
 import type { WorkflowState } from '../engine/workflow-state.ts';
 
@@ -40,8 +40,7 @@ export function describeCheck(item: ItemDefinition, vars: Record<string, string>
   return null;
 }
 
-export function buildView(sessionId: string, state: WorkflowState, def: WorkflowDefinition, problems: string[] = []): WorkflowView {
-  const vars = settingsVars(def);
+export function buildView(sessionId: string, state: WorkflowState, def: WorkflowDefinition, vars: Record<string, string>, problems: string[] = []): WorkflowView {
   const phaseIdx = def.phases.findIndex((p) => p.id === state.current_phase_id);
   const phase = def.phases[phaseIdx];
   const phaseState = phase ? state.phases[phase.id] : undefined;

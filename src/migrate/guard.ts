@@ -1,7 +1,8 @@
 // Dual mode: decides, before a command runs, whether it works on the contained layout, on the
 // legacy files in place, or must refuse. Reads only: migrating is the migrate command's job
-// (or ORCHESTRATOR_AUTO_MIGRATE's, which the CLI runs explicitly).
-import { UsageError, WorkflowStateConflictError } from '../errors.ts';
+// (or migrate.auto's, which the CLI runs explicitly).
+import type { Config } from '../config/load.ts';
+import { WorkflowStateConflictError } from '../errors.ts';
 import type { RepoPaths } from '../store/paths.ts';
 import { detectLayout, type LayoutInfo } from './legacy-layout.ts';
 
@@ -10,32 +11,21 @@ export interface LayoutDecision {
   mode: 'contained' | 'legacy';
   /** One line for stderr, or null. */
   notice: string | null;
-  /** Run the full migration before the command (ORCHESTRATOR_AUTO_MIGRATE=1). */
+  /** Run the full migration before the command (config migrate.auto, ORCHESTRATOR_AUTO_MIGRATE=1). */
   migrateFirst: boolean;
   info: LayoutInfo;
 }
 
 const MIGRATE_HINT = 'run: orchestrator migrate --yes (orchestrator migrate --dry-run shows the plan first)';
 
-export function configuredLayout(env: NodeJS.ProcessEnv): 'legacy' | 'contained' | null {
-  const v = env.ORCHESTRATOR_LAYOUT;
-  if (v === undefined || v === '') return null;
-  if (v === 'legacy' || v === 'contained') return v;
-  throw new UsageError(`ORCHESTRATOR_LAYOUT="${v}" is not a layout; set it to legacy (keep using the Python tool's files) or contained`);
-}
-
-function autoMigrate(env: NodeJS.ProcessEnv): boolean {
-  return env.ORCHESTRATOR_AUTO_MIGRATE === '1' || env.ORCHESTRATOR_AUTO_MIGRATE === 'true';
-}
-
-export function decideLayout(paths: RepoPaths, env: NodeJS.ProcessEnv, writes: boolean): LayoutDecision {
+export function decideLayout(paths: RepoPaths, config: Config, writes: boolean): LayoutDecision {
   const info = detectLayout(paths);
   const names = info.legacy.map((e) => e.from).slice(0, 3).join(', ') + (info.legacy.length > 3 ? ', …' : '');
-  if (configuredLayout(env) === 'legacy') return { mode: 'legacy', notice: null, migrateFirst: false, info };
+  if (config.get('layout') === 'legacy') return { mode: 'legacy', notice: null, migrateFirst: false, info };
   if (info.layout === 'legacy') {
-    if (writes && autoMigrate(env)) return { mode: 'contained', notice: null, migrateFirst: true, info };
+    if (writes && config.get<boolean>('migrate.auto')) return { mode: 'contained', notice: null, migrateFirst: true, info };
     const line = `this repo has the Python tool's legacy layout (${names}); ${MIGRATE_HINT}`;
-    if (writes) throw new WorkflowStateConflictError(`${line}, or set ORCHESTRATOR_LAYOUT=legacy to keep writing the old files`);
+    if (writes) throw new WorkflowStateConflictError(`${line}, or set layout: legacy in the config (ORCHESTRATOR_LAYOUT=legacy) to keep writing the old files`);
     return { mode: info.legacyState ? 'legacy' : 'contained', notice: line, migrateFirst: false, info };
   }
   if (info.layout === 'both') {

@@ -1,7 +1,9 @@
 // The unit every workflow command works on: one session's state, its definition and its log.
 // Reads take no lock (files are replaced atomically); every read-modify-write holds the repo lock
 // and re-reads the state inside it, so concurrent commands serialise and none is lost.
-import { NoWorkflowError, UsageError } from '../errors.ts';
+import type { Config } from '../config/load.ts';
+import { workflowVars } from '../config/workflow-vars.ts';
+import { NoWorkflowError } from '../errors.ts';
 import { definitionOfState, readDefinitionFile } from '../engine/load-definition.ts';
 import type { WorkflowDefinition } from '../engine/definition.ts';
 import type { Transition } from '../engine/transitions.ts';
@@ -22,8 +24,10 @@ export interface RepoContext {
   now: () => string;
   /** Names the command in the lock file, for "held by" messages. */
   command: string;
-  /** Work on the Python tool's v2 files in the repo root (dual mode, or ORCHESTRATOR_LAYOUT=legacy). */
+  /** Work on the Python tool's v2 files in the repo root (dual mode, or layout: legacy). */
   legacy?: boolean;
+  /** The layered configuration (CONTRACT §6); absent in library use without one. */
+  config?: Config;
 }
 
 /** The session a command works on: the chosen one, or the legacy files in legacy mode. */
@@ -33,21 +37,17 @@ export function chosenSession(ctx: RepoContext): { choice: SessionChoice; sessio
   return { choice, session: choice.id ? ctx.paths.session(choice.id) : null };
 }
 
-export function lockTimeoutMs(env: NodeJS.ProcessEnv): number {
-  const raw = env.ORCHESTRATOR_LOCK_TIMEOUT;
-  if (raw === undefined || raw === '') return DEFAULT_LOCK_TIMEOUT_S * 1000;
-  const s = Number(raw);
-  if (!Number.isFinite(s) || s < 0) throw new UsageError(`ORCHESTRATOR_LOCK_TIMEOUT="${raw}" is not a number of seconds; set it to e.g. 30`);
-  return s * 1000;
+export function lockTimeoutMs(ctx: RepoContext): number {
+  return (ctx.config?.get<number>('lock.timeout') ?? DEFAULT_LOCK_TIMEOUT_S) * 1000;
 }
 
 /** Runs `fn` holding the repo lock. */
 export function underRepoLock<T>(ctx: RepoContext, fn: () => T): T {
-  return withLock(ctx.paths.repoLock, { timeoutMs: lockTimeoutMs(ctx.env), command: ctx.command }, fn);
+  return withLock(ctx.paths.repoLock, { timeoutMs: lockTimeoutMs(ctx), command: ctx.command }, fn);
 }
 
 export function underRepoLockAsync<T>(ctx: RepoContext, fn: () => Promise<T>): Promise<T> {
-  return withLockAsync(ctx.paths.repoLock, { timeoutMs: lockTimeoutMs(ctx.env), command: ctx.command }, fn);
+  return withLockAsync(ctx.paths.repoLock, { timeoutMs: lockTimeoutMs(ctx), command: ctx.command }, fn);
 }
 
 export interface OpenWorkflow {
@@ -57,6 +57,8 @@ export interface OpenWorkflow {
   definition: WorkflowDefinition;
   /** Repo-relative path of the state file, for messages. */
   stateShown: string;
+  /** Values of `{{var}}`: the definition's settings under config overrides. */
+  vars: Record<string, string>;
 }
 
 /** The chosen session's workflow; throws NoWorkflowError when there is none. Never writes. */
@@ -74,7 +76,7 @@ export function openWorkflow(ctx: RepoContext): OpenWorkflow {
     () => readDefinitionFile(ctx.paths, ctx.cwd),
     loaded.trusted,
   );
-  return { choice: { ...choice, id: choice.id }, session, loaded, definition, stateShown };
+  return { choice: { ...choice, id: choice.id }, session, loaded, definition, stateShown, vars: workflowVars(definition, ctx.config) };
 }
 
 export interface Mutation {
@@ -83,6 +85,7 @@ export interface Mutation {
   transition: Transition;
   session: SessionPaths;
   definition: WorkflowDefinition;
+  vars: Record<string, string>;
 }
 
 /**
@@ -109,7 +112,7 @@ export function mutateWorkflow(
     const now = ctx.now();
     appendEvents(wf.session.log, transition.events);
     const after = sealState(wf.session, transition.state, wf.definition, now);
-    return { before: wf.loaded.state, after, transition, session: wf.session, definition: wf.definition };
+    return { before: wf.loaded.state, after, transition, session: wf.session, definition: wf.definition, vars: wf.vars };
   });
 }
 

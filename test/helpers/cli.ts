@@ -61,9 +61,16 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
-/** Environment for the CLI under test: no CI-specific or user-specific settings leak in. */
+let emptyHome: string | undefined;
+
+/**
+ * Environment for the CLI under test: no CI-specific or user-specific settings leak in. HOME is
+ * an empty directory, so the developer's own global config.yaml never changes a result.
+ */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  emptyHome ??= tempDir('orch-home-');
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', HOME: emptyHome };
+  delete env.XDG_CONFIG_HOME;
   for (const k of Object.keys(env)) if (k.startsWith('ORCHESTRATOR_')) delete env[k];
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
