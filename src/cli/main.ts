@@ -9,7 +9,7 @@ import { resolveRepoRoot, RepoPaths } from '../store/paths.ts';
 import { releaseAllLocks } from '../store/lock.ts';
 import { VERSION } from '../version.ts';
 import { bool, parseArgs, str } from './args.ts';
-import { findCommand } from './command-specs.ts';
+import { COMMANDS, findCommand } from './command-specs.ts';
 import { commandHelp, globalHelp } from './help.ts';
 
 interface Io {
@@ -39,8 +39,9 @@ export async function main(io: Io): Promise<number> {
     }
     const found = findCommand(argv);
     if (!found) {
-      const group = argv[0] === 'session' ? ' (session takes list, show, switch, new or end)' : '';
-      throw new UsageError(`unknown command "${argv.slice(0, argv[0] === 'session' ? 2 : 1).join(' ')}"${group}; see: orchestrator --help`);
+      const subs = COMMANDS.filter((c) => c.name.length > 1 && c.name[0] === argv[0]).map((c) => c.name[1]!);
+      const group = subs.length ? ` (${argv[0]} takes ${subs.slice(0, -1).join(', ')} or ${subs.at(-1)})` : '';
+      throw new UsageError(`unknown command "${argv.slice(0, subs.length ? 2 : 1).join(' ')}"${group}; see: orchestrator --help`);
     }
     const { spec, rest } = found;
     const name = spec.name.join(' ');

@@ -1,0 +1,165 @@
+// The persisted part of .orchestrator/ as git trees and blobs (CONTRACT §7): everything but
+// secrets/, cache/, locks/, backups/, a migration's staging area and temp files. Files that
+// did not change since the last snapshot keep their blob ids from a stat cache, so an
+// incremental save reads only what changed. A JSON Lines file over SEGMENT bytes is stored as a
+// tree of segments cut at line ends: appending an event rewrites only the last segment, so a save
+// and a push carry the new bytes, not the whole log.
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { ExitCode, OrchestratorError } from '../errors.ts';
+import { writeObject, objectId, treeContent, type TreeEntry } from '../gitstore/objects.ts';
+
+export const SEGMENT = 1 << 20;
+
+/** The id of git's empty tree. */
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+/** Top-level names under .orchestrator/ that never leave the machine. */
+export const NOT_PERSISTED = new Set(['secrets', 'cache', 'locks', 'backups']);
+
+/** Temp files of atomic writes and a migration's staging area: never persisted. */
+export function isTransient(name: string): boolean {
+  return name.startsWith('staging-') || /\.tmp-\d+-[0-9a-f]+$/.test(name) || name.endsWith('.lock');
+}
+
+interface CachedFile {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  /** A whole-file blob, or the segments of a JSON Lines file (each [end offset, blob id]). */
+  oid?: string;
+  segments?: [number, string][];
+}
+
+export interface StatCache {
+  files: Record<string, CachedFile>;
+}
+
+/** Credentials that must never reach a commit, by the shape of the common tokens. */
+const CREDENTIALS: [RegExp, string][] = [
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'a private key block'],
+  [/\bghp_[A-Za-z0-9]{36}\b/, 'a GitHub token (ghp_)'],
+  [/\bgithub_pat_[A-Za-z0-9_]{22,}/, 'a GitHub token (github_pat_)'],
+  [/\bsk-[A-Za-z0-9_-]{20,}/, 'an API key (sk-)'],
+  [/\bAKIA[0-9A-Z]{16}\b/, 'an AWS access key (AKIA)'],
+];
+
+export class CredentialFoundError extends OrchestratorError {
+  readonly code = 'CREDENTIAL_IN_STATE';
+  readonly exitCode = ExitCode.badInput;
+}
+
+function scanForCredentials(rel: string, bytes: Buffer): void {
+  const text = bytes.toString('latin1');
+  for (const [re, what] of CREDENTIALS) {
+    if (re.test(text)) {
+      throw new CredentialFoundError(
+        `.orchestrator/${rel} holds what looks like ${what}; the state branch never carries credentials: remove it from that file (keep secrets in orchestrator secrets), then save again`,
+      );
+    }
+  }
+}
+
+export interface SnapshotOptions {
+  /** Write objects into this git common dir; without it, only compute ids (for "changed since?"). */
+  commonDir?: string;
+  cache: StatCache;
+}
+
+export interface Snapshot {
+  tree: string;
+  cache: StatCache;
+  files: number;
+  /** Bytes read and hashed because they were not in the cache. */
+  bytesRead: number;
+}
+
+function same(c: CachedFile | undefined, st: Stats): boolean {
+  return c !== undefined && c.ino === st.ino && c.size === st.size && c.mtimeMs === st.mtimeMs && c.ctimeMs === st.ctimeMs;
+}
+
+function readRange(path: string, start: number, end: number): Buffer {
+  const buf = Buffer.allocUnsafe(end - start);
+  const fd = openSync(path, 'r');
+  try {
+    let n = 0;
+    while (n < buf.length) {
+      const k = readSync(fd, buf, n, buf.length - n, start + n);
+      if (k === 0) break;
+      n += k;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Builds (and, with commonDir, writes) the tree of the persisted files under `container`. */
+export function snapshotContainer(container: string, opts: SnapshotOptions): Snapshot {
+  const next: StatCache = { files: {} };
+  let files = 0;
+  let bytesRead = 0;
+  const put = (type: 'blob' | 'tree', content: Buffer) => (opts.commonDir ? writeObject(opts.commonDir, type, content) : objectId(type, content));
+
+  const blobOf = (rel: string, abs: string, st: Stats): TreeEntry['oid'] | { segments: [number, string][] } => {
+    const cached = opts.cache.files[rel];
+    if (cached && same(cached, st)) {
+      next.files[rel] = cached;
+      return cached.oid ?? { segments: cached.segments! };
+    }
+    const entry: CachedFile = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+    if (rel.endsWith('.jsonl') && st.size > SEGMENT) {
+      // Appends keep the inode: every cached segment but the last is still what it was.
+      const keep = cached?.segments && cached.ino === st.ino && cached.size <= st.size ? cached.segments.slice(0, -1) : [];
+      const segments: [number, string][] = [...keep];
+      let start = keep.length ? keep[keep.length - 1]![0] : 0;
+      while (start < st.size) {
+        const chunk = readRange(abs, start, Math.min(st.size, start + SEGMENT * 2));
+        bytesRead += chunk.length;
+        const nl = chunk.indexOf(0x0a, Math.min(SEGMENT, chunk.length) - 1);
+        const len = nl >= 0 && start + nl + 1 < st.size ? nl + 1 : chunk.length;
+        const seg = chunk.subarray(0, len);
+        scanForCredentials(rel, seg);
+        segments.push([start + len, put('blob', seg)]);
+        start += len;
+      }
+      entry.segments = segments;
+      next.files[rel] = entry;
+      return { segments };
+    }
+    const bytes = readRange(abs, 0, st.size);
+    bytesRead += bytes.length;
+    scanForCredentials(rel, bytes);
+    entry.oid = put('blob', bytes);
+    next.files[rel] = entry;
+    return entry.oid;
+  };
+
+  const treeOf = (absDir: string, relDir: string, top: boolean): string | null => {
+    const entries: TreeEntry[] = [];
+    for (const name of readdirSync(absDir)) {
+      if (isTransient(name) || (top && NOT_PERSISTED.has(name))) continue;
+      const abs = join(absDir, name);
+      const rel = relDir ? `${relDir}/${name}` : name;
+      const st = lstatSync(abs);
+      if (st.isDirectory()) {
+        const sub = treeOf(abs, rel, false);
+        if (sub) entries.push({ name, mode: '40000', oid: sub });
+      } else if (st.isFile()) {
+        files++;
+        const b = blobOf(rel, abs, st);
+        if (typeof b === 'string') entries.push({ name, mode: st.mode & 0o100 ? '100755' : '100644', oid: b });
+        else {
+          const segs: TreeEntry[] = b.segments.map(([, oid], i) => ({ name: String(i).padStart(6, '0'), mode: '100644', oid }));
+          entries.push({ name, mode: '40000', oid: put('tree', treeContent(segs)) });
+        }
+      }
+      // Links and special files are not state: never followed, never stored.
+    }
+    return entries.length ? put('tree', treeContent(entries)) : null;
+  };
+
+  const tree = (existsSync(container) ? treeOf(container, '', true) : null) ?? put('tree', Buffer.alloc(0));
+  return { tree, cache: next, files, bytesRead };
+}

@@ -1,0 +1,226 @@
+// The state branch (CONTRACT §7): commits of the persisted .orchestrator/ written straight into
+// git's object store, on refs/heads/<state.branch>, each one's parent the previous save. Nothing
+// else in the repository changes: not the working tree, the index, HEAD, another ref or
+// .git/config, and no git identity is needed (the author comes from config). Callers hold the
+// repo lock.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../config/load.ts';
+import { detectEnvironment } from '../env/detect.ts';
+import { UsageError, WorkflowStateConflictError } from '../errors.ts';
+import { findGitDirs, requireGitDirs, type GitDirs } from '../gitstore/git-dir.ts';
+import { commitContent, parseCommit, parseTree, readLooseObject, writeObject } from '../gitstore/objects.ts';
+import { readRef, updateRef } from '../gitstore/refs.ts';
+import { writeFileAtomic } from '../store/atomic-file.ts';
+import type { RepoPaths } from '../store/paths.ts';
+import { randomHex } from '../store/random-id.ts';
+import { EMPTY_TREE, isTransient, NOT_PERSISTED, snapshotContainer, type StatCache } from './snapshot.ts';
+
+interface SaveCache extends StatCache {
+  /** The commit this machine last saved or restored, and its tree: "changed since?" without reading git. */
+  last?: { commit: string; tree: string };
+}
+
+function cachePath(paths: RepoPaths): string {
+  return join(paths.cacheDir, 'state-branch.json');
+}
+
+function readCache(paths: RepoPaths): SaveCache {
+  try {
+    const c = JSON.parse(readFileSync(cachePath(paths), 'utf8')) as SaveCache;
+    if (c && typeof c.files === 'object') return c;
+  } catch {
+    // missing or damaged: a cache only saves work, so start afresh
+  }
+  return { files: {} };
+}
+
+function writeCache(paths: RepoPaths, c: SaveCache): void {
+  mkdirSync(paths.cacheDir, { recursive: true });
+  writeFileAtomic(cachePath(paths), JSON.stringify(c));
+}
+
+/** `refs/heads/<state.branch>`, after checking the name is one git accepts. */
+export function stateRef(config: Config | undefined): string {
+  const branch = config?.get<string>('state.branch') ?? 'orchestrator-state';
+  const bad =
+    !branch ||
+    /[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|\/\/|^[-/.]|[/.]$|\.lock$|\/\./.test(branch);
+  if (bad) throw new UsageError(`state.branch "${branch}" is not a valid git branch name; set it to e.g. orchestrator-state`);
+  return `refs/heads/${branch}`;
+}
+
+/** A commit or tree object: loose, else through `git cat-file` (packed objects, after a fetch). */
+function readObject(dirs: GitDirs, oid: string): Buffer {
+  const loose = readLooseObject(dirs.commonDir, oid);
+  if (loose) return loose.content;
+  const r = spawnSync('git', ['--git-dir', dirs.gitDir, 'cat-file', '--batch'], { input: `${oid}\n`, maxBuffer: 1 << 30 });
+  if (r.status === 0 && r.stdout.length) {
+    const header = r.stdout.indexOf(0x0a);
+    const size = Number(r.stdout.toString('latin1', 0, header).split(' ')[2]);
+    if (Number.isFinite(size)) return r.stdout.subarray(header + 1, header + 1 + size);
+  }
+  throw new WorkflowStateConflictError(`git object ${oid} of the state branch is missing from ${dirs.commonDir}; run: orchestrator state pull`);
+}
+
+function treeOfCommit(dirs: GitDirs, commit: string): string {
+  return parseCommit(readObject(dirs, commit)).tree;
+}
+
+export interface SaveResult {
+  changed: boolean;
+  ref: string;
+  commit: string | null;
+  parent: string | null;
+  tree: string;
+  files: number;
+  bytesRead: number;
+}
+
+export function saveState(paths: RepoPaths, config: Config | undefined, env: NodeJS.ProcessEnv, now: Date = new Date()): SaveResult {
+  const dirs = requireGitDirs(paths.root);
+  const ref = stateRef(config);
+  const cache = readCache(paths);
+  const parent = readRef(dirs.commonDir, ref);
+  const snap = snapshotContainer(paths.container, { commonDir: dirs.commonDir, cache });
+  const parentTree = parent === null ? null : cache.last?.commit === parent ? cache.last.tree : treeOfCommit(dirs, parent);
+  if (parentTree === snap.tree) {
+    writeCache(paths, { ...snap.cache, last: { commit: parent!, tree: snap.tree } });
+    return { changed: false, ref, commit: parent, parent, tree: snap.tree, files: snap.files, bytesRead: snap.bytesRead };
+  }
+  const commit = writeObject(
+    dirs.commonDir,
+    'commit',
+    commitContent({
+      tree: snap.tree,
+      parents: parent ? [parent] : [],
+      author: { name: config?.get<string>('state.author_name') ?? 'orchestrator', email: config?.get<string>('state.author_email') ?? 'orchestrator@users.noreply.github.com' },
+      time: Math.floor(now.getTime() / 1000),
+      message: `orchestrator state save\n\nenvironment: ${detectEnvironment(env)}\nhost: ${hostname()}\n`,
+    }),
+  );
+  updateRef(dirs.commonDir, ref, parent, commit);
+  writeCache(paths, { ...snap.cache, last: { commit, tree: snap.tree } });
+  return { changed: true, ref, commit, parent, tree: snap.tree, files: snap.files, bytesRead: snap.bytesRead };
+}
+
+export interface SaveEntry {
+  commit: string;
+  tree: string;
+  time: string;
+  message: string;
+}
+
+/** The saves on the state branch, newest first (at most `limit`). */
+export function stateLog(paths: RepoPaths, config: Config | undefined, limit = 50): SaveEntry[] {
+  const dirs = findGitDirs(paths.root);
+  if (!dirs) return [];
+  const out: SaveEntry[] = [];
+  for (let c = readRef(dirs.commonDir, stateRef(config)); c && out.length < limit; ) {
+    const parsed = parseCommit(readObject(dirs, c));
+    out.push({ commit: c, tree: parsed.tree, time: new Date(parsed.time * 1000).toISOString(), message: parsed.message.split('\n')[0]! });
+    c = parsed.parents[0] ?? null;
+  }
+  return out;
+}
+
+export interface LocalStatus {
+  ref: string;
+  /** The branch's commit, or null when nothing was saved yet. */
+  commit: string | null;
+  /** The tree .orchestrator/ would be saved as now. */
+  localTree: string;
+  branchTree: string | null;
+  /** Whether .orchestrator/ differs from the branch (a save would commit). */
+  unsaved: boolean;
+  /** Whether this machine changed .orchestrator/ since it last saved or restored. */
+  changedSinceLast: boolean;
+}
+
+/** Compares .orchestrator/ with the branch without writing anything but ids in memory. */
+export function localStatus(paths: RepoPaths, config: Config | undefined): LocalStatus {
+  const dirs = requireGitDirs(paths.root);
+  const ref = stateRef(config);
+  const cache = readCache(paths);
+  const commit = readRef(dirs.commonDir, ref);
+  const local = snapshotContainer(paths.container, { cache }).tree;
+  const branchTree = commit ? treeOfCommit(dirs, commit) : null;
+  // A machine that never saved nor restored has changed nothing unless it holds state of its own.
+  const changedSinceLast = cache.last ? cache.last.tree !== local : local !== EMPTY_TREE && local !== branchTree;
+  return { ref, commit, localTree: local, branchTree, unsaved: local !== branchTree, changedSinceLast };
+}
+
+export interface RestoreResult {
+  restored: boolean;
+  commit: string | null;
+  files: number;
+}
+
+/**
+ * Rebuilds the persisted part of .orchestrator/ from the branch: the files are written into a
+ * directory under cache/ first, then swapped in with one rename per top-level entry. Refuses
+ * (exit 3) when this machine changed .orchestrator/ since its last save or restore, unless the
+ * branch already holds exactly that: newer local work is never overwritten.
+ */
+export function restoreState(paths: RepoPaths, config: Config | undefined): RestoreResult {
+  const dirs = requireGitDirs(paths.root);
+  const status = localStatus(paths, config);
+  if (!status.commit) return { restored: false, commit: null, files: 0 };
+  if (!status.unsaved) {
+    writeCache(paths, { ...readCache(paths), last: { commit: status.commit, tree: status.localTree } });
+    return { restored: false, commit: status.commit, files: 0 };
+  }
+  if (status.changedSinceLast) {
+    throw new WorkflowStateConflictError(
+      `.orchestrator/ changed here since its last save, and ${status.ref} holds other state; restoring would overwrite that work: run orchestrator state save first (or move .orchestrator/ away to take the branch's state)`,
+    );
+  }
+  const id = randomHex(4);
+  const staged = join(paths.cacheDir, `restore-${id}`);
+  const old = join(paths.cacheDir, `restore-${id}-old`);
+  let files = 0;
+  const writeTree = (tree: string, dir: string) => {
+    mkdirSync(dir, { recursive: true });
+    for (const e of parseTree(readObject(dirs, tree))) {
+      const path = join(dir, e.name);
+      if (e.mode === '40000') {
+        const children = parseTree(readObject(dirs, e.oid));
+        // A segmented JSON Lines file (see snapshot.ts): its segments, joined in order.
+        if (e.name.endsWith('.jsonl') && children.every((c) => /^\d{6}$/.test(c.name) && c.mode !== '40000')) {
+          writeFileSync(path, Buffer.concat(children.map((c) => readObject(dirs, c.oid))));
+          files++;
+        } else writeTree(e.oid, path);
+      } else {
+        writeFileSync(path, readObject(dirs, e.oid), { mode: e.mode === '100755' ? 0o755 : 0o644 });
+        files++;
+      }
+    }
+  };
+  try {
+    writeTree(treeOfCommit(dirs, status.commit), staged);
+    spawnSync('sync', ['-f', staged], { stdio: 'ignore' });
+    mkdirSync(old, { recursive: true });
+    const names = new Set([...safeList(paths.container), ...safeList(staged)]);
+    for (const name of names) {
+      if (NOT_PERSISTED.has(name) || isTransient(name)) continue;
+      if (existsSync(join(paths.container, name))) renameSync(join(paths.container, name), join(old, name));
+      if (existsSync(join(staged, name))) renameSync(join(staged, name), join(paths.container, name));
+    }
+  } finally {
+    rmSync(staged, { recursive: true, force: true });
+    rmSync(old, { recursive: true, force: true });
+  }
+  const after = snapshotContainer(paths.container, { cache: { files: {} } });
+  writeCache(paths, { ...after.cache, last: { commit: status.commit, tree: after.tree } });
+  return { restored: true, commit: status.commit, files };
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
