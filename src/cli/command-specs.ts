@@ -198,10 +198,11 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: ['hooks', 'install'],
-    usage: 'hooks install [--json]',
+    usage: 'hooks install [--command CMD] [--json]',
     summary: 'add a SessionStart hook to .claude/settings.json that pulls, restores and shows status',
-    details: 'Merges with what .claude/settings.json holds and is idempotent; the hook exits 0 silently in a repo without orchestrator state.',
-    flags: { ...json },
+    details:
+      'Merges with what .claude/settings.json holds and is idempotent. The hook runs `<CMD> hooks session-start`; CMD defaults to node on this bundle when it lies inside the repo, else the bootstrap.sh line when ORCHESTRATOR_BASE_URL is set, else `orchestrator` on the PATH.',
+    flags: { command: { type: 'string', value: 'CMD', help: 'how the hook runs orchestrator' }, ...json },
     args: { min: 0, max: 0 },
     json: true,
     writes: false,
@@ -226,6 +227,16 @@ export const COMMANDS: CommandSpec[] = [
     json: true,
     writes: false,
     load: async () => (await import('../commands/hooks.ts')).status,
+  },
+  {
+    name: ['hooks', 'session-start'],
+    usage: 'hooks session-start',
+    summary: 'what the SessionStart hook runs: pull, restore, a short status; silent without orchestrator state',
+    flags: {},
+    args: { min: 0, max: 0 },
+    json: false,
+    writes: true,
+    load: async () => (await import('../commands/hooks.ts')).sessionStart,
   },
   {
     name: ['session', 'list'],
