@@ -27,8 +27,7 @@ export function hasLooseObject(commonDir: string, oid: string): boolean {
 }
 
 /** Writes one object (if it is not there yet) and returns its id. */
-export function writeObject(commonDir: string, type: ObjectType, content: Uint8Array): string {
-  const oid = objectId(type, content);
+export function writeObject(commonDir: string, type: ObjectType, content: Uint8Array, oid = objectId(type, content)): string {
   const path = loosePath(commonDir, oid);
   if (hasLooseObject(commonDir, oid)) return oid;
   const dir = join(commonDir, 'objects', oid.slice(0, 2));

@@ -100,7 +100,14 @@ export function snapshotContainer(container: string, opts: SnapshotOptions): Sna
   const next: StatCache = { files: {} };
   let files = 0;
   let bytesRead = 0;
-  const put = (type: 'blob' | 'tree', content: Buffer) => (opts.commonDir ? writeObject(opts.commonDir, type, content) : objectId(type, content));
+  // Objects are written only once every file passed the credential scan: a refused save adds
+  // nothing to the object store.
+  const pending = new Map<string, [type: 'blob' | 'tree', content: Buffer]>();
+  const put = (type: 'blob' | 'tree', content: Buffer) => {
+    const oid = objectId(type, content);
+    if (opts.commonDir && !pending.has(oid)) pending.set(oid, [type, content]);
+    return oid;
+  };
 
   const blobOf = (rel: string, abs: string, st: Stats): TreeEntry['oid'] | { segments: [number, string][] } => {
     const cached = opts.cache.files[rel];
@@ -161,5 +168,6 @@ export function snapshotContainer(container: string, opts: SnapshotOptions): Sna
   };
 
   const tree = (existsSync(container) ? treeOf(container, '', true) : null) ?? put('tree', Buffer.alloc(0));
+  if (opts.commonDir) for (const [oid, [type, content]] of pending) writeObject(opts.commonDir, type, content, oid);
   return { tree, cache: next, files, bytesRead };
 }
