@@ -168,3 +168,49 @@ describe('state restore', () => {
     assert.deepEqual(diffTrees(before, snapshotTree(repo)), []);
   });
 });
+
+describe('env and automatic saves', () => {
+  test('env names the machine and the strategy that follows', () => {
+    const repo = busyRepo();
+    git(repo, ['remote', 'add', 'origin', 'https://someone:secret-token@example.invalid/org/repo.git']);
+    const cases: [Record<string, string>, string, string][] = [
+      [{ CLAUDE_CODE_REMOTE: 'true' }, 'claude-code-web', 'contained + state branch'],
+      [{ CLAUDE_CODE_WEB: '1' }, 'claude-code-web', 'contained + state branch'],
+      [{ CODESPACES: 'true' }, 'codespaces', 'contained + state branch'],
+      [{ GITPOD_WORKSPACE_ID: 'abc' }, 'gitpod', 'contained + state branch'],
+      [{ GITHUB_ACTIONS: 'true', CI: 'true' }, 'github-actions', 'contained + state branch'],
+      [{ CI: 'true' }, 'ci', 'contained + state branch'],
+      [{}, 'local', 'contained'],
+      [{ ORCHESTRATOR_STATE_AUTO_SAVE: 'true' }, 'local', 'contained + state branch'],
+    ];
+    for (const [env, kind, strategy] of cases) {
+      const e = JSON.parse(ok(repo, ['env', '--json'], { env }).stdout);
+      assert.equal(e.environment, kind, JSON.stringify(env));
+      assert.equal(e.strategy, strategy, JSON.stringify(env));
+    }
+    const e = JSON.parse(ok(repo, ['env', '--json'], { env: { GITHUB_TOKEN: 'ghs_x', HOME: '/proc/1/nonexistent' } }).stdout);
+    assert.equal(e.remote_url, 'https://***@example.invalid/org/repo.git', 'the token in the remote URL is masked');
+    assert.deepEqual(e.token_sources, ['GITHUB_TOKEN']);
+    assert.equal(e.home.writable, false);
+    assert.equal(e.git.installed, true);
+    const text = ok(repo, ['env']).stdout;
+    assert.doesNotMatch(text, /secret-token|ghs_x/);
+  });
+
+  test('in an ephemeral environment every successful write ends with a save; a failed one does not', () => {
+    const repo = busyRepo();
+    const env = { CODESPACES: 'true' };
+    ok(repo, ['complete', 'understand_task'], { env });
+    const first = git(repo, ['rev-parse', 'orchestrator-state']).trim();
+    assert.match(git(repo, ['show', 'orchestrator-state:current']), /^\w+$/);
+    expectCode(runCli(repo, ['complete', 'initial_plan'], { env }), 1, 'a failing verification');
+    assert.equal(git(repo, ['rev-parse', 'orchestrator-state']).trim(), first, 'a failed command saved');
+    ok(repo, ['approve-item', 'user_approval'], { env });
+    assert.equal(git(repo, ['rev-parse', 'orchestrator-state^']).trim(), first);
+    assert.equal(JSON.parse(ok(repo, ['state', 'status', '--json']).stdout).unsaved, false);
+    // Locally nothing is saved unless asked.
+    const local = busyRepo();
+    ok(local, ['complete', 'understand_task']);
+    assert.equal(spawnSync('git', ['rev-parse', '--verify', '-q', 'orchestrator-state'], { cwd: local }).status, 1);
+  });
+});

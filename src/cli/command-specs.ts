@@ -154,6 +154,16 @@ export const COMMANDS: CommandSpec[] = [
     load: async () => (await import('../commands/checkpoints.ts')).run,
   },
   {
+    name: ['env'],
+    usage: 'env [--json]',
+    summary: 'this machine: Claude Code on the web, Codespaces, Gitpod, CI or local; home, git, remote, and how state is kept',
+    flags: { ...json },
+    args: { min: 0, max: 0 },
+    json: true,
+    writes: false,
+    load: async () => (await import('../commands/env.ts')).run,
+  },
+  {
     name: ['state', 'save'],
     usage: 'state save [--json]',
     summary: 'commit the persisted .orchestrator/ to the state branch (working tree, index, HEAD untouched)',
@@ -235,7 +245,9 @@ export const COMMANDS: CommandSpec[] = [
     flags: {},
     args: { min: 0, max: 0 },
     json: false,
-    writes: true,
+    // Not a writer for the CLI: its layout guard would refuse (exit 3) in a legacy repo, and a hook
+    // must never fail a session. The restore takes the repo lock itself.
+    writes: false,
     load: async () => (await import('../commands/hooks.ts')).sessionStart,
   },
   {

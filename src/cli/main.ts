@@ -71,7 +71,12 @@ export async function main(io: Io): Promise<number> {
     }
     const run = await spec.load();
     const result = await run({ args, ctx, interactive: () => io.stdinIsTTY() && !io.env.CI });
-    for (const n of result.notices ?? []) io.stderr(`orchestrator: ${n}\n`);
+    const notices = result.notices ?? [];
+    if (writes && (result.exitCode ?? 0) === 0 && spec.name[0] !== 'state' && spec.name[0] !== 'hooks') {
+      const failed = (await import('../statebranch/auto-save.ts')).autoSave(ctx);
+      if (failed) notices.push(failed);
+    }
+    for (const n of notices) io.stderr(`orchestrator: ${n}\n`);
     if (bool(args, 'json')) io.stdout(JSON.stringify(result.data, null, 2) + '\n');
     else if (result.text) io.stdout(result.text.endsWith('\n') ? result.text : result.text + '\n');
     return result.exitCode ?? ExitCode.ok;

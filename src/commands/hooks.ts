@@ -64,7 +64,7 @@ export function sessionStart(input: CommandInput): CommandResult {
       if (r.restored) text.push(`Restored ${r.files} files of .orchestrator/ from the state branch (commit ${r.commit!.slice(0, 12)}).`);
     });
   }
-  attempt('status', () => text.push(workflowStatus(input).text as string));
+  attempt('status', () => text.push(workflowStatus(input).text));
   return { data: null, text: text.join('\n'), notices, exitCode: 0 };
 }
 

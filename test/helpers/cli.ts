@@ -71,6 +71,8 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
   emptyHome ??= tempDir('orch-home-');
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', HOME: emptyHome };
   delete env.XDG_CONFIG_HOME;
+  // The machine the tests run on must not decide what the tool does (CI turns on auto-save).
+  for (const k of ['CI', 'GITHUB_ACTIONS', 'CODESPACES', 'GITPOD_WORKSPACE_ID', 'CLAUDE_CODE_REMOTE', 'CLAUDE_CODE_WEB']) delete env[k];
   for (const k of Object.keys(env)) if (k.startsWith('ORCHESTRATOR_')) delete env[k];
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
