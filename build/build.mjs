@@ -24,8 +24,8 @@ await build({
   legalComments: 'eof',
   define: { __ORCHESTRATOR_VERSION__: JSON.stringify(pkg.version) },
   logLevel: 'warning',
-  // Only some commands need these; `status` must not pay to load them.
-  plugins: [lazyModules(['yaml'], { root, minify: true })],
+  // Only some commands need these; `status` must not pay to load them (isomorphic-git: push and pull).
+  plugins: [lazyModules(['yaml', 'isomorphic-git', 'isomorphic-git/http/node'], { root, minify: true })],
 });
 chmodSync(outfile, 0o755);
 const hash = createHash('sha256').update(readFileSync(outfile)).digest('hex');

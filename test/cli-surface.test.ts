@@ -141,6 +141,9 @@ const CASES: Record<string, JsonCase> = {
   'session new': { fail: ['session', 'new', 'extra'], failCode: 'USAGE', failExit: 2, ok: () => ['session', 'new'] },
   'session end': { fail: ['session', 'end', 'nosuch'], failCode: 'UNKNOWN_SESSION', failExit: 2, ok: (sid) => ['session', 'end', sid] },
   doctor: { fail: ['doctor', '--reseal', '--session', 'nosuch'], failCode: 'UNKNOWN_SESSION', failExit: 2, ok: () => ['doctor'] },
+  'hooks install': { fail: ['hooks', 'install', '--command', ''], failCode: 'USAGE', failExit: 2, ok: () => ['hooks', 'install'] },
+  'hooks uninstall': { fail: ['hooks', 'uninstall', 'extra'], failCode: 'USAGE', failExit: 2, ok: () => ['hooks', 'uninstall'] },
+  'hooks status': { fail: ['hooks', 'status', 'extra'], failCode: 'USAGE', failExit: 2, ok: () => ['hooks', 'status'] },
   migrate: {
     fail: ['migrate', '--prefer', 'both'],
     failCode: 'USAGE',

@@ -73,7 +73,7 @@ export async function main(io: Io): Promise<number> {
     const result = await run({ args, ctx, interactive: () => io.stdinIsTTY() && !io.env.CI });
     const notices = result.notices ?? [];
     if (writes && (result.exitCode ?? 0) === 0 && spec.name[0] !== 'state' && spec.name[0] !== 'hooks') {
-      const failed = (await import('../statebranch/auto-save.ts')).autoSave(ctx);
+      const failed = await (await import('../statebranch/auto-save.ts')).autoSave(ctx);
       if (failed) notices.push(failed);
     }
     for (const n of notices) io.stderr(`orchestrator: ${n}\n`);
@@ -163,6 +163,8 @@ if (require.main === module) {
       onSignal('SIGTERM', 143);
     },
   }).then((code) => {
-    process.exitCode = code;
+    // Exit now: a bounded network call that timed out (auto-push, the session-start pull) must not
+    // keep the process alive after the command is done. Output went out with writeSync.
+    process.exit(code);
   });
 }

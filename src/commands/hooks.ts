@@ -6,9 +6,9 @@ import { OrchestratorError, UsageError } from '../errors.ts';
 import { findGitDirs } from '../gitstore/git-dir.ts';
 import { readRef } from '../gitstore/refs.ts';
 import { defaultCommand, hookStatus, installHook, uninstallHook } from '../hooks/claude-settings.ts';
+import { hasStateRemote, pullState, within } from '../statebranch/remote.ts';
 import { restoreState, stateRef } from '../statebranch/state-branch.ts';
-import type { RepoContext } from '../store/workflow-session.ts';
-import { underRepoLock } from '../store/workflow-session.ts';
+import { underRepoLock, type RepoContext } from '../store/workflow-session.ts';
 import { run as workflowStatus } from './status.ts';
 import type { CommandInput, CommandResult } from './types.ts';
 
@@ -44,20 +44,35 @@ export function status({ ctx }: CommandInput): CommandResult {
  * What the hook runs. Silent in a repo that never used orchestrator; otherwise pull, restore and
  * report, each failure one notice. Always exit 0: a hook must never block a session.
  */
-export function sessionStart(input: CommandInput): CommandResult {
+/** How long the session-start pull may take before the session goes on without it. */
+const PULL_LIMIT_MS = 15_000;
+
+export async function sessionStart(input: CommandInput): Promise<CommandResult> {
   const { ctx } = input;
   const text: string[] = [];
   const notices: string[] = [];
+  const why = (what: string, err: unknown) =>
+    err instanceof OrchestratorError ? `${what}: ${err.message}` : `${what}: internal error: ${(err as Error)?.message ?? String(err)}`;
   const attempt = (what: string, fn: () => void) => {
     try {
       fn();
     } catch (err) {
-      notices.push(err instanceof OrchestratorError ? `${what}: ${err.message}` : `${what}: internal error: ${(err as Error)?.message ?? String(err)}`);
+      notices.push(why(what, err));
     }
   };
+  // A new machine has no local state yet: what the last one saved is on the remote. The hook is
+  // installed only in repos that use orchestrator, so the fetch is expected; it is bounded.
+  let pullFailed: string | null = null;
+  if (hasStateRemote(ctx.paths, ctx.config)) {
+    try {
+      await within(PULL_LIMIT_MS, 'state pull', pullState(ctx.paths, ctx.config, ctx.env));
+    } catch (err) {
+      pullFailed = why('state pull', err);
+    }
+  }
   const hasBranch = stateBranchExists(ctx);
   if (!hasBranch && !existsSync(ctx.paths.container)) return { data: null, text: '' };
-  // pull: added with state push/pull
+  if (pullFailed) notices.push(pullFailed);
   if (hasBranch) {
     attempt('state restore', () => {
       const r = underRepoLock(ctx, () => restoreState(ctx.paths, ctx.config));
@@ -65,7 +80,7 @@ export function sessionStart(input: CommandInput): CommandResult {
     });
   }
   attempt('status', () => text.push(workflowStatus(input).text));
-  return { data: null, text: text.join('\n'), notices, exitCode: 0 };
+  return { data: null, text: text.join('\n'), notices };
 }
 
 function stateBranchExists(ctx: RepoContext): boolean {

@@ -1,4 +1,5 @@
 // `status`: the agent's dashboard. Reads only: state.json (and its embedded definition), never the log.
+import { lastPushFailure } from '../statebranch/push-record.ts';
 import { openWorkflow } from '../store/workflow-session.ts';
 import type { CommandInput, CommandResult } from './types.ts';
 import { buildView, renderView } from './workflow-view.ts';
@@ -13,5 +14,11 @@ export function run({ ctx }: CommandInput): CommandResult {
     );
   }
   const view = buildView(wf.choice.id, wf.loaded.state, wf.definition, wf.vars, problems);
-  return { exitCode: problems.length ? 1 : 0, data: { ok: problems.length === 0, ...view }, text: renderView(view) };
+  const push = lastPushFailure(ctx.paths);
+  return {
+    exitCode: problems.length ? 1 : 0,
+    data: { ok: problems.length === 0, ...view, last_push_failure: push },
+    text: renderView(view),
+    notices: push ? [`the last automatic push of the state branch failed (${push.at}: ${push.error}); run: orchestrator state push`] : [],
+  };
 }

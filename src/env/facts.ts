@@ -1,12 +1,12 @@
 // What `env` reports: the kind of machine, whether home and the global directory are writable,
 // whether git is there, the repo's remote, and the storage strategy that follows (CONTRACT §7).
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { Config } from '../config/load.ts';
 import { globalDir } from '../config/load.ts';
-import { findGitDirs } from '../gitstore/git-dir.ts';
+import { findGitDirs, originUrl } from '../gitstore/git-dir.ts';
 import type { RepoPaths } from '../store/paths.ts';
 import { detectEnvironment, type EnvironmentKind } from './detect.ts';
 
@@ -39,29 +39,6 @@ function writable(dir: string): boolean {
   }
 }
 
-/** The `url` of `[remote "origin"]` in the repo's git config, read without git; credentials masked. */
-export function originUrl(paths: RepoPaths): string | null {
-  const dirs = findGitDirs(paths.root);
-  if (!dirs) return null;
-  let text: string;
-  try {
-    text = readFileSync(join(dirs.commonDir, 'config'), 'utf8');
-  } catch {
-    return null;
-  }
-  let inOrigin = false;
-  for (const line of text.split('\n')) {
-    const section = /^\s*\[\s*remote\s+"([^"]*)"\s*\]/.exec(line);
-    if (section) inOrigin = section[1] === 'origin';
-    else if (/^\s*\[/.test(line)) inOrigin = false;
-    else if (inOrigin) {
-      const m = /^\s*url\s*=\s*(.+?)\s*$/.exec(line);
-      if (m) return maskUrl(m[1]!);
-    }
-  }
-  return null;
-}
-
 /** `https://user:token@host/x` -> `https://***@host/x`: a remote URL may carry a token. */
 export function maskUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]+@/i, '$1***@');
@@ -88,7 +65,8 @@ export function envFacts(paths: RepoPaths, env: NodeJS.ProcessEnv, config: Confi
   const home = env.HOME || homedir();
   const g = spawnSync('git', ['--version'], { encoding: 'utf8' });
   const gitVersion = g.status === 0 ? g.stdout.trim().replace(/^git version /, '') : null;
-  const repository = findGitDirs(paths.root) !== null;
+  const dirs = findGitDirs(paths.root);
+  const repository = dirs !== null;
   const autoSave = isEphemeral(kind) || Boolean(config?.get<boolean>('state.auto_save'));
   return {
     environment: kind,
@@ -97,7 +75,7 @@ export function envFacts(paths: RepoPaths, env: NodeJS.ProcessEnv, config: Confi
     home: { path: home, writable: writable(home) },
     global_dir: { path: globalDir(env), writable: writable(globalDir(env)) },
     git: { installed: gitVersion !== null, version: gitVersion, repository },
-    remote_url: originUrl(paths),
+    remote_url: dirs ? maskUrl(originUrl(dirs) ?? '') || null : null,
     token_sources: ['ORCHESTRATOR_GIT_TOKEN', 'GITHUB_TOKEN', 'GH_TOKEN'].filter((n) => env[n]),
     strategy: autoSave && repository ? 'contained + state branch' : 'contained',
     state_branch: config?.get<string>('state.branch') ?? 'orchestrator-state',

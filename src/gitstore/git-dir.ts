@@ -53,3 +53,20 @@ function readText(path: string): string | null {
     return null;
   }
 }
+
+/** The `url` of `[remote "origin"]` in the repo's git config, read without git. */
+export function originUrl(dirs: GitDirs): string | null {
+  const text = readText(join(dirs.commonDir, 'config'));
+  if (!text) return null;
+  let inOrigin = false;
+  for (const line of text.split('\n')) {
+    const section = /^\s*\[\s*remote\s+"([^"]*)"\s*\]/.exec(line);
+    if (section) inOrigin = section[1] === 'origin';
+    else if (/^\s*\[/.test(line)) inOrigin = false;
+    else if (inOrigin) {
+      const m = /^\s*url\s*=\s*(.+?)\s*$/.exec(line);
+      if (m) return m[1]!;
+    }
+  }
+  return null;
+}

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { ExitCode, OrchestratorError } from '../errors.ts';
 import { writeObject, objectId, treeContent, type TreeEntry } from '../gitstore/objects.ts';
 
-export const SEGMENT = 1 << 20;
+/** Segment size of a stored JSON Lines file: a push after one new event sends about this much, compressed. */
+export const SEGMENT = 256 << 10;
 
 /** The id of git's empty tree. */
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -20,6 +21,33 @@ export const NOT_PERSISTED = new Set(['secrets', 'cache', 'locks', 'backups']);
 /** Temp files of atomic writes and a migration's staging area: never persisted. */
 export function isTransient(name: string): boolean {
   return name.startsWith('staging-') || /\.tmp-\d+-[0-9a-f]+$/.test(name) || name.endsWith('.lock');
+}
+
+/**
+ * Where the segment that starts a window ends: after the first line end at or past SEGMENT bytes
+ * (so appends never move an earlier cut), or the whole window when it holds none (the window is
+ * SEGMENT * 2 bytes, or the rest of the file).
+ */
+export function segmentLength(window: Buffer): number {
+  if (window.length <= SEGMENT) return window.length;
+  const nl = window.indexOf(0x0a, SEGMENT - 1);
+  return nl >= 0 ? nl + 1 : window.length;
+}
+
+/** The segments of a whole JSON Lines file, cut as snapshotContainer cuts them. */
+export function splitSegments(content: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let start = 0; start < content.length; ) {
+    const len = segmentLength(content.subarray(start, start + SEGMENT * 2));
+    out.push(content.subarray(start, start + len));
+    start += len;
+  }
+  return out;
+}
+
+/** Whether a file is stored as a tree of segments. */
+export function isSegmented(name: string, size: number): boolean {
+  return name.endsWith('.jsonl') && size > SEGMENT;
 }
 
 interface CachedFile {
@@ -64,6 +92,8 @@ function scanForCredentials(rel: string, bytes: Buffer): void {
 export interface SnapshotOptions {
   /** Write objects into this git common dir; without it, only compute ids (for "changed since?"). */
   commonDir?: string;
+  /** Without commonDir: keep the trees made here by id (a caller may need to read them). */
+  keep?: Map<string, Buffer>;
   cache: StatCache;
 }
 
@@ -106,6 +136,7 @@ export function snapshotContainer(container: string, opts: SnapshotOptions): Sna
   const put = (type: 'blob' | 'tree', content: Buffer) => {
     const oid = objectId(type, content);
     if (opts.commonDir && !pending.has(oid)) pending.set(oid, [type, content]);
+    if (type === 'tree') opts.keep?.set(oid, content);
     return oid;
   };
 
@@ -116,7 +147,7 @@ export function snapshotContainer(container: string, opts: SnapshotOptions): Sna
       return cached.oid ?? { segments: cached.segments! };
     }
     const entry: CachedFile = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
-    if (rel.endsWith('.jsonl') && st.size > SEGMENT) {
+    if (isSegmented(rel, st.size)) {
       // Appends keep the inode: every cached segment but the last is still what it was.
       const keep = cached?.segments && cached.ino === st.ino && cached.size <= st.size ? cached.segments.slice(0, -1) : [];
       const segments: [number, string][] = [...keep];
@@ -124,12 +155,10 @@ export function snapshotContainer(container: string, opts: SnapshotOptions): Sna
       while (start < st.size) {
         const chunk = readRange(abs, start, Math.min(st.size, start + SEGMENT * 2));
         bytesRead += chunk.length;
-        const nl = chunk.indexOf(0x0a, Math.min(SEGMENT, chunk.length) - 1);
-        const len = nl >= 0 && start + nl + 1 < st.size ? nl + 1 : chunk.length;
-        const seg = chunk.subarray(0, len);
+        const seg = chunk.subarray(0, segmentLength(chunk));
         scanForCredentials(rel, seg);
-        segments.push([start + len, put('blob', seg)]);
-        start += len;
+        segments.push([start + seg.length, put('blob', seg)]);
+        start += seg.length;
       }
       entry.segments = segments;
       next.files[rel] = entry;

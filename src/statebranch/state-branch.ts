@@ -11,7 +11,7 @@ import type { Config } from '../config/load.ts';
 import { detectEnvironment } from '../env/detect.ts';
 import { UsageError, WorkflowStateConflictError } from '../errors.ts';
 import { findGitDirs, requireGitDirs, type GitDirs } from '../gitstore/git-dir.ts';
-import { commitContent, parseCommit, parseTree, readLooseObject, writeObject } from '../gitstore/objects.ts';
+import { commitContent, objectId, parseCommit, parseTree, readLooseObject, treeContent, writeObject } from '../gitstore/objects.ts';
 import { readRef, updateRef } from '../gitstore/refs.ts';
 import { writeFileAtomic } from '../store/atomic-file.ts';
 import type { RepoPaths } from '../store/paths.ts';
@@ -19,8 +19,11 @@ import { randomHex } from '../store/random-id.ts';
 import { EMPTY_TREE, isTransient, NOT_PERSISTED, snapshotContainer, type StatCache } from './snapshot.ts';
 
 interface SaveCache extends StatCache {
-  /** The commit this machine last saved or restored, and its tree: "changed since?" without reading git. */
-  last?: { commit: string; tree: string };
+  /**
+   * The commit this machine last saved or restored, its tree, and the tree of .orchestrator/
+   * alone at that moment: "changed here since?" without reading git.
+   */
+  last?: { commit: string; tree: string; local: string };
 }
 
 function cachePath(paths: RepoPaths): string {
@@ -69,6 +72,23 @@ function treeOfCommit(dirs: GitDirs, commit: string): string {
   return parseCommit(readObject(dirs, commit)).tree;
 }
 
+/**
+ * The branch's tree with .orchestrator/'s files laid over it: a file the branch has and this
+ * machine never had (another machine's session, merged in by a push or pull) stays on the branch.
+ * Saving only what is here would drop it from the tip. A segmented log (a tree named *.jsonl) is
+ * one file: the local version replaces it whole.
+ */
+function overlay(read: (oid: string) => Buffer, put: (type: 'tree', content: Buffer) => string, base: string, local: string): string {
+  if (base === local) return local;
+  const byName = new Map(parseTree(read(base)).map((e) => [e.name, e]));
+  for (const e of parseTree(read(local))) {
+    const under = byName.get(e.name);
+    const bothDirs = under && under.mode === '40000' && e.mode === '40000' && !e.name.endsWith('.jsonl');
+    byName.set(e.name, bothDirs ? { ...e, oid: overlay(read, put, under.oid, e.oid) } : e);
+  }
+  return put('tree', treeContent([...byName.values()]));
+}
+
 export interface SaveResult {
   changed: boolean;
   ref: string;
@@ -86,15 +106,16 @@ export function saveState(paths: RepoPaths, config: Config | undefined, env: Nod
   const parent = readRef(dirs.commonDir, ref);
   const snap = snapshotContainer(paths.container, { commonDir: dirs.commonDir, cache });
   const parentTree = parent === null ? null : cache.last?.commit === parent ? cache.last.tree : treeOfCommit(dirs, parent);
-  if (parentTree === snap.tree) {
-    writeCache(paths, { ...snap.cache, last: { commit: parent!, tree: snap.tree } });
-    return { changed: false, ref, commit: parent, parent, tree: snap.tree, files: snap.files, bytesRead: snap.bytesRead };
+  const tree = parentTree ? overlay((oid) => readObject(dirs, oid), (type, content) => writeObject(dirs.commonDir, type, content), parentTree, snap.tree) : snap.tree;
+  if (parentTree === tree) {
+    writeCache(paths, { ...snap.cache, last: { commit: parent!, tree, local: snap.tree } });
+    return { changed: false, ref, commit: parent, parent, tree, files: snap.files, bytesRead: snap.bytesRead };
   }
   const commit = writeObject(
     dirs.commonDir,
     'commit',
     commitContent({
-      tree: snap.tree,
+      tree,
       parents: parent ? [parent] : [],
       author: { name: config?.get<string>('state.author_name') ?? 'orchestrator', email: config?.get<string>('state.author_email') ?? 'orchestrator@users.noreply.github.com' },
       time: Math.floor(now.getTime() / 1000),
@@ -102,8 +123,8 @@ export function saveState(paths: RepoPaths, config: Config | undefined, env: Nod
     }),
   );
   updateRef(dirs.commonDir, ref, parent, commit);
-  writeCache(paths, { ...snap.cache, last: { commit, tree: snap.tree } });
-  return { changed: true, ref, commit, parent, tree: snap.tree, files: snap.files, bytesRead: snap.bytesRead };
+  writeCache(paths, { ...snap.cache, last: { commit, tree, local: snap.tree } });
+  return { changed: true, ref, commit, parent, tree, files: snap.files, bytesRead: snap.bytesRead };
 }
 
 export interface SaveEntry {
@@ -130,26 +151,57 @@ export interface LocalStatus {
   ref: string;
   /** The branch's commit, or null when nothing was saved yet. */
   commit: string | null;
-  /** The tree .orchestrator/ would be saved as now. */
+  /** The tree of .orchestrator/ alone, as it is now. */
   localTree: string;
   branchTree: string | null;
-  /** Whether .orchestrator/ differs from the branch (a save would commit). */
+  /** Whether a save would commit something (.orchestrator/ has files or versions the branch lacks). */
   unsaved: boolean;
+  /** Whether .orchestrator/ differs from the branch (restore would change files). */
+  differs: boolean;
   /** Whether this machine changed .orchestrator/ since it last saved or restored. */
   changedSinceLast: boolean;
 }
 
-/** Compares .orchestrator/ with the branch without writing anything but ids in memory. */
+/** Compares .orchestrator/ with the branch, computing ids in memory only. */
 export function localStatus(paths: RepoPaths, config: Config | undefined): LocalStatus {
   const dirs = requireGitDirs(paths.root);
   const ref = stateRef(config);
   const cache = readCache(paths);
   const commit = readRef(dirs.commonDir, ref);
-  const local = snapshotContainer(paths.container, { cache }).tree;
+  // Trees built in memory, never written: the overlay may need one that is not in git yet.
+  const made = new Map<string, Buffer>();
+  const read = (oid: string) => made.get(oid) ?? readObject(dirs, oid);
+  const local = snapshotContainer(paths.container, { cache, keep: made }).tree;
   const branchTree = commit ? treeOfCommit(dirs, commit) : null;
+  const putInMemory = (type: 'tree', content: Buffer) => {
+    const oid = objectId(type, content);
+    made.set(oid, content);
+    return oid;
+  };
+  const combined = branchTree ? overlay(read, putInMemory, branchTree, local) : local;
   // A machine that never saved nor restored has changed nothing unless it holds state of its own.
-  const changedSinceLast = cache.last ? cache.last.tree !== local : local !== EMPTY_TREE && local !== branchTree;
-  return { ref, commit, localTree: local, branchTree, unsaved: local !== branchTree, changedSinceLast };
+  const changedSinceLast = cache.last ? cache.last.local !== local : local !== EMPTY_TREE && local !== branchTree;
+  return { ref, commit, localTree: local, branchTree, unsaved: combined !== branchTree, differs: local !== branchTree, changedSinceLast };
+}
+
+/** What the remote had at the last fetch or push (refs/orchestrator/remote/<branch>), and how many local saves it lacks. */
+export function remoteStatus(paths: RepoPaths, config: Config | undefined): { remote: string | null; unpushed: number } {
+  const dirs = requireGitDirs(paths.root);
+  const ref = stateRef(config);
+  const local = readRef(dirs.commonDir, ref);
+  const remote = readRef(dirs.commonDir, ref.replace('refs/heads/', 'refs/orchestrator/remote/'));
+  const ancestors = (from: string | null) => {
+    const seen = new Set<string>();
+    for (const stack = from ? [from] : []; stack.length; ) {
+      const c = stack.pop()!;
+      if (seen.has(c)) continue;
+      seen.add(c);
+      stack.push(...parseCommit(readObject(dirs, c)).parents);
+    }
+    return seen;
+  };
+  const pushed = ancestors(remote);
+  return { remote, unpushed: [...ancestors(local)].filter((c) => !pushed.has(c)).length };
 }
 
 export interface RestoreResult {
@@ -168,8 +220,8 @@ export function restoreState(paths: RepoPaths, config: Config | undefined): Rest
   const dirs = requireGitDirs(paths.root);
   const status = localStatus(paths, config);
   if (!status.commit) return { restored: false, commit: null, files: 0 };
-  if (!status.unsaved) {
-    writeCache(paths, { ...readCache(paths), last: { commit: status.commit, tree: status.localTree } });
+  if (!status.differs) {
+    writeCache(paths, { ...readCache(paths), last: { commit: status.commit, tree: status.branchTree!, local: status.localTree } });
     return { restored: false, commit: status.commit, files: 0 };
   }
   if (status.changedSinceLast) {
@@ -213,7 +265,7 @@ export function restoreState(paths: RepoPaths, config: Config | undefined): Rest
     rmSync(old, { recursive: true, force: true });
   }
   const after = snapshotContainer(paths.container, { cache: { files: {} } });
-  writeCache(paths, { ...after.cache, last: { commit: status.commit, tree: after.tree } });
+  writeCache(paths, { ...after.cache, last: { commit: status.commit, tree: status.branchTree!, local: after.tree } });
   return { restored: true, commit: status.commit, files };
 }
 
