@@ -27,6 +27,7 @@ import { BUNDLERS, bundlerFor, ensureBuilt, timeBuilds, type Bundler, type Build
 import { benchEnv, cli, growLog, manyItemsRepo, sessionDir, startedPythonWorkflowRepo } from './fixtures.ts';
 import { interleaved, MeasurementError, median, pairedRatio, round, type Cmd } from './measure.ts';
 import { migrateMain } from './migrate-bench.ts';
+import { stateMain } from './state-bench.ts';
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 const PYTHON_WORKFLOW = resolve(PROJECT_ROOT, '..', 'shared', 'fixtures', 'legacy-python', 'workflows', 'default_workflow.yaml');
@@ -613,12 +614,17 @@ const migrateArgs = (argv: string[]): string[] | null => {
   return argv.filter((_, i) => i !== at && !(i === at + 1 && !argv[at]!.includes('=')));
 };
 const onlyMigrate = migrateArgs(process.argv.slice(2));
+// `--only state` (issue 5: state save vs git's plumbing, bytes pushed) runs bench/state-bench.ts.
+const stateAt = process.argv.indexOf('--only');
+const onlyState = stateAt >= 0 && process.argv[stateAt + 1] === 'state';
 if (onlyMigrate) {
   void migrateMain(onlyMigrate).then((code) => (process.exitCode = code));
+} else if (onlyState) {
+  void stateMain(process.argv.slice(2).filter((_, i) => i !== stateAt - 2 && i !== stateAt - 1)).then((code) => (process.exitCode = code));
 } else {
   process.exitCode = main();
   if (!process.argv.slice(2).some((a) => a === '--only' || a.startsWith('--only=') || a === '--help' || a === '-h')) {
-    const note = 'migrate (1 GiB legacy tree vs cp -a): skipped in the default run, it takes minutes; run: npm run bench -- --only migrate\n';
+    const note = 'migrate (1 GiB legacy tree vs cp -a) and state (state save vs git plumbing, bytes pushed): skipped in the default run; run: npm run bench -- --only migrate, npm run bench -- --only state\n';
     (process.argv.includes('--json') ? process.stderr : process.stdout).write(note);
   }
 }

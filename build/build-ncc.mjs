@@ -11,7 +11,7 @@
 // webpack replaces `module` with a wrapper, so main.ts's `require.main === module` would be
 // false and the CLI would silently do nothing, while for CommonJS ncc rewrites that test to one
 // that holds in the bundle. Dynamic `import()`s get webpackMode "eager", or webpack would split
-// each command into a chunk file next to the bundle. Any extra file ncc wants to emit, any
+// each command (and each lazily imported package) into a chunk file next to the bundle. Any extra file ncc wants to emit, any
 // require of a non-built-in module left in the output, or a bundle that does not print the
 // version fails the build.
 //
@@ -43,11 +43,16 @@ function fail(message) {
 /** Relative import specifiers ending in .ts, in `from "x"`, `import "x"`, `import("x")`, `require("x")`. */
 const TS_SPECIFIER = /(\bfrom\s*|\bimport\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)(["'])(\.\.?\/[^"'\n]*?)\.ts\2/g;
 
+/** Dynamic imports of packages (`import("isomorphic-git")`): eager too, or webpack splits them off. */
+const PACKAGE_IMPORT = /\bimport\s*\(\s*(["'])([^"'./][^"'\n]*)\1/g;
+
 function rewriteSpecifiers(code, file) {
-  const out = code.replace(TS_SPECIFIER, (_m, lead, quote, path) => {
-    const eager = /import\s*\(\s*$/.test(lead) ? '/* webpackMode: "eager" */ ' : '';
-    return `${lead}${eager}${quote}${path}.js${quote}`;
-  });
+  const out = code
+    .replace(TS_SPECIFIER, (_m, lead, quote, path) => {
+      const eager = /import\s*\(\s*$/.test(lead) ? '/* webpackMode: "eager" */ ' : '';
+      return `${lead}${eager}${quote}${path}.js${quote}`;
+    })
+    .replace(PACKAGE_IMPORT, (_m, quote, name) => `import(/* webpackMode: "eager" */ ${quote}${name}${quote}`);
   const left = /(["'])\.\.?\/[^"'\n]*\.ts\1/.exec(out);
   if (left) fail(`${file}: import specifier ${left[0]} was not rewritten to .js`);
   return out;

@@ -160,3 +160,35 @@ describe('state push and pull', () => {
     }
   });
 });
+
+describe('session start and automatic pushes', () => {
+  test('hooks session-start on a new machine pulls, restores and shows the workflow', async () => {
+    const a = repoWithRemote('hook', 'Task from yesterday');
+    ok(a, ['state', 'save']);
+    await net(a, ['state', 'push']);
+    const b = otherMachine('hook');
+    const r = await net(b, ['hooks', 'session-start']);
+    assert.match(r.stdout, /Restored \d+ files/);
+    assert.match(r.stdout, /Task from yesterday/);
+    assert.equal(r.stderr, '');
+    // Without a server the hook still exits 0, saying what failed, and still shows the workflow.
+    git(b, ['remote', 'set-url', 'origin', 'http://127.0.0.1:9/gone.git']);
+    const offline = await net(b, ['hooks', 'session-start']);
+    assert.match(offline.stdout, /Task from yesterday/);
+    assert.match(offline.stderr, /state pull: cannot reach/);
+  });
+
+  test('state.auto_push pushes after every write; a failed push is a notice that status repeats', async () => {
+    const a = repoWithRemote('autopush', 'Auto push');
+    const env = { ...TOKEN.env, ORCHESTRATOR_STATE_AUTO_SAVE: 'true', ORCHESTRATOR_STATE_AUTO_PUSH: 'true' };
+    await net(a, ['complete', 'understand_task'], 0, { env });
+    // Read the server's repository directly: a git client over HTTP would block this process's server.
+    const remote = git(join(server.root, 'autopush.git'), ['rev-parse', 'orchestrator-state']).trim();
+    assert.equal(remote, git(a, ['rev-parse', 'orchestrator-state']).trim(), 'the save reached the remote');
+    git(a, ['remote', 'set-url', 'origin', 'http://127.0.0.1:9/gone.git']);
+    const r = await net(a, ['approve-item', 'user_approval'], 0, { env });
+    assert.match(r.stderr, /automatic push of the state branch failed/);
+    const s = await net(a, ['status'], 0, { env: {} });
+    assert.match(s.stderr, /the last automatic push of the state branch failed/);
+  });
+});

@@ -191,7 +191,7 @@ export const COMMANDS: CommandSpec[] = [
     usage: 'state push [--json]',
     summary: 'fetch, merge if needed, and push the state branch over HTTP(S); never forced',
     details:
-      'Remote: state.remote, else origin (ssh forms become https). Token: ORCHESTRATOR_GIT_TOKEN, GITHUB_TOKEN or GH_TOKEN, else git credential fill. .git/config never changes; the remote-tracking ref is refs/orchestrator/remote/<branch>. A push rejected because someone pushed first is fetched, merged and retried (5 attempts). HTTP 403 means the remote refuses the branch name: set state.branch or state.remote.',
+      'Remote: state.remote, else origin (ssh forms become https). Token: ORCHESTRATOR_GIT_TOKEN, GITHUB_TOKEN or GH_TOKEN, else git credential fill. .git/config never changes; the remote-tracking ref is refs/orchestrator/remote/<branch>. A push rejected because someone pushed first is fetched, merged and retried (at most 60 rounds, with random growing waits). HTTP 403 means the remote refuses the branch name: set state.branch or state.remote.',
     flags: { ...json },
     args: { min: 0, max: 0 },
     json: true,

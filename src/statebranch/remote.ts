@@ -33,7 +33,7 @@ export class NetworkError extends OrchestratorError {
 }
 
 /** The remote's URL: config state.remote, else origin's; ssh and scp-style forms become https. */
-export function remoteUrl(paths: RepoPaths, dirs: GitDirs, config: Config | undefined): string {
+export function remoteUrl(dirs: GitDirs, config: Config | undefined): string {
   let url = config?.get<string>('state.remote') || originUrl(dirs);
   if (!url) throw new UsageError('no remote for the state branch: the repo has no origin; set state.remote to an https URL (orchestrator config or ORCHESTRATOR_STATE_REMOTE)');
   const scp = /^(?:ssh:\/\/)?git@([^:/]+)[:/](.+)$/.exec(url);
@@ -142,7 +142,7 @@ async function open(paths: RepoPaths, config: Config | undefined, env: NodeJS.Pr
   const dirs = requireGitDirs(paths.root);
   const ref = stateRef(config);
   const branch = ref.slice('refs/heads/'.length);
-  const url = remoteUrl(paths, dirs, config);
+  const url = remoteUrl(dirs, config);
   const auth = tokenFor(url, env);
   const bare = url.replace(/^(https?:\/\/)[^@/]+@/, '$1');
   const git = (await import('isomorphic-git')).default ?? (await import('isomorphic-git'));

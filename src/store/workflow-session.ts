@@ -101,14 +101,14 @@ export function mutateWorkflow(
 ): Mutation {
   // Refuse before locking: taking the lock creates .orchestrator/locks/, and a refused command must
   // leave every file and directory as it was. Under the lock the same check runs on the fresh state.
-  const early = changeOf(ctx, change, opened ?? openWorkflow(ctx));
+  const early = changeOf(change, opened ?? openWorkflow(ctx));
   return underRepoLock(ctx, () => {
     // Parsing a big state costs more than the rest of the command: reuse what was read before
     // waiting when the file is provably the same one (same session, same inode, size and mtime).
     const unchanged =
       chosenSession(ctx).choice.id === early.wf.choice.id &&
       stateFileStamp(early.wf.session.state) === early.wf.loaded.stamp;
-    const { wf, transition } = unchanged ? early : changeOf(ctx, change, openWorkflow(ctx));
+    const { wf, transition } = unchanged ? early : changeOf(change, openWorkflow(ctx));
     const now = ctx.now();
     appendEvents(wf.session.log, transition.events);
     const after = sealState(wf.session, transition.state, wf.definition, now);
@@ -128,7 +128,6 @@ export function sealState(session: SessionPaths, state: WorkflowState, definitio
 
 /** Opens the workflow and computes the transition (pure: writes nothing); throws what would refuse it. */
 function changeOf(
-  ctx: RepoContext,
   change: (state: WorkflowState, def: WorkflowDefinition) => Transition,
   wf: OpenWorkflow,
 ): { wf: OpenWorkflow; transition: Transition } {
