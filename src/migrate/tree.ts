@@ -1,5 +1,5 @@
 // Walking and copying legacy trees: every file streamed (memory stays flat on a 1 GiB log),
-// fsynced, and its copy's sha256 compared with the source's before the copy counts.
+// its sha256 taken on the way, and the copy compared byte for byte with the source before it counts.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readdirSync, readSync, write, writeSync } from 'node:fs';
@@ -80,7 +80,7 @@ export function copyBuffers(): Buffer[] {
 /**
  * Copies `src` to a new file `dst` (same permission bits) and returns the sha256 of the bytes
  * copied. While one chunk is written (libuv pool) and checked by `sink` (maybe in a worker), the
- * next is read and hashed, so a 1 GiB log costs about what `cp` costs. The copy is then compared
+ * next is read and hashed, so the CPU work overlaps the writes. The copy is then compared
  * byte for byte with the source, which catches a short or damaged write and a source that
  * changed while it was copied, before the source is ever moved. Durability comes from one
  * `syncTree` over all the copies afterwards: an fsync per file cost 9 s of 16 on 10,000
