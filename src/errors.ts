@@ -46,6 +46,12 @@ export class InvalidWorkflowError extends OrchestratorError {
   readonly exitCode = ExitCode.badInput;
 }
 
+/** A workflow template (init --template) that cannot be applied as it is. */
+export class InvalidTemplateError extends OrchestratorError {
+  readonly code = 'INVALID_TEMPLATE';
+  readonly exitCode = ExitCode.badInput;
+}
+
 export class UnknownItemError extends OrchestratorError {
   readonly code = 'UNKNOWN_ITEM';
   readonly exitCode = ExitCode.badInput;
@@ -86,6 +92,42 @@ export class UnknownSessionError extends OrchestratorError {
   readonly exitCode = ExitCode.badInput;
 }
 
+/** `resume ID` names no checkpoint of the session (or the session has none to resume). */
+export class UnknownCheckpointError extends OrchestratorError {
+  readonly code = 'UNKNOWN_CHECKPOINT';
+  readonly exitCode = ExitCode.badInput;
+}
+
+/** A workflow item's `repo:` names an alias that is not configured, or a directory that does not exist. */
+export class RepoNotFoundError extends OrchestratorError {
+  readonly code = 'REPO_NOT_FOUND';
+  readonly exitCode = ExitCode.badInput;
+}
+
+/** No source holds the secret: the message names the variable to set. */
+export class SecretNotFoundError extends OrchestratorError {
+  readonly code = 'SECRET_NOT_FOUND';
+  readonly exitCode = ExitCode.badInput;
+}
+
+/** An encrypted secrets file must be opened and there is no passphrase (and no terminal to ask). */
+export class PassphraseRequiredError extends OrchestratorError {
+  readonly code = 'PASSPHRASE_REQUIRED';
+  readonly exitCode = ExitCode.badInput;
+}
+
+/** The passphrase does not open an encrypted secrets file (or the file was altered). */
+export class WrongPassphraseError extends OrchestratorError {
+  readonly code = 'WRONG_PASSPHRASE';
+  readonly exitCode = ExitCode.badInput;
+}
+
+/** A snapshot archive that is not one export wrote, or that would write outside its place. */
+export class InvalidSnapshotError extends OrchestratorError {
+  readonly code = 'INVALID_SNAPSHOT';
+  readonly exitCode = ExitCode.badInput;
+}
+
 // ---- exit 3: conflict ----------------------------------------------------------------------
 
 export class LockTimeoutError extends OrchestratorError {
@@ -110,6 +152,12 @@ export class WorkflowStateConflictError extends OrchestratorError {
 
 export class AlreadyExistsError extends OrchestratorError {
   readonly code = 'ALREADY_EXISTS';
+  readonly exitCode = ExitCode.conflict;
+}
+
+/** A snapshot of another repository (its repo_id differs); --force takes it anyway. */
+export class SnapshotOtherRepoError extends OrchestratorError {
+  readonly code = 'SNAPSHOT_OTHER_REPO';
   readonly exitCode = ExitCode.conflict;
 }
 

@@ -39,7 +39,7 @@ describe('layers', () => {
       assert.equal(v.origin, layer.origin, `${layer.name}: origin`);
     }
     const flagged = loadConfig(paths, env, { 'lock.timeout': 7 }).values.get('lock.timeout')!;
-    assert.deepEqual(flagged, { value: 7, origin: 'flag' });
+    assert.deepEqual(flagged, { value: 7, origin: 'flag', layer: 'flag' });
   });
 
   test('XDG_CONFIG_HOME places the global file; without ORCHESTRATOR_HOME ~/.config/orchestrator is the global file itself', () => {
@@ -126,9 +126,9 @@ test("the Python tool's .orchestrator.yaml is read as settings overrides, our ke
   writeFileSync(join(repo, '.orchestrator.yaml'), '# Override test command\ntest_command: "true"\nbuild_command: make\nlayout: legacy\n');
   const c = loadConfig(new RepoPaths(repo), { HOME: repo });
   assert.deepEqual(c.warnings, []);
-  assert.deepEqual(c.settings.get('test_command'), { value: 'true', origin: '.orchestrator.yaml:2' });
+  assert.deepEqual(c.settings.get('test_command'), { value: 'true', origin: '.orchestrator.yaml:2', layer: 'legacy-repo' });
   assert.equal(c.settings.get('build_command')?.value, 'make');
-  assert.deepEqual(c.values.get('layout'), { value: 'legacy', origin: '.orchestrator.yaml:4' });
+  assert.deepEqual(c.values.get('layout'), { value: 'legacy', origin: '.orchestrator.yaml:4', layer: 'legacy-repo' });
 });
 
 describe('migrate.auto and layout from config files', () => {

@@ -270,9 +270,15 @@ describe('the default workflow, start to finish', () => {
       [...tree.keys()].sort(),
       [
         '.gitignore',
+        // every state change, hash-chained
+        'audit.jsonl',
         'cache/',
         `cache/state-${sid}.verified`,
         'current',
+        // finish captured the workflow's feedback.
+        'feedback/',
+        'feedback/process.jsonl',
+        'feedback/tool.jsonl',
         'locks/',
         'meta.json',
         'sessions/',

@@ -8,12 +8,14 @@ export interface FlagSpec {
   /** Placeholder in help, e.g. TEXT. */
   value?: string;
   help: string;
+  /** A string flag that may be given more than once; its values are kept in order. */
+  repeatable?: boolean;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
 
 export interface Parsed {
-  flags: Record<string, string | boolean | undefined>;
+  flags: Record<string, string | string[] | boolean | undefined>;
   positionals: string[];
 }
 
@@ -21,6 +23,7 @@ export interface Parsed {
 export const GLOBAL_FLAGS: FlagSpecs = {
   root: { type: 'string', value: 'DIR', help: 'repository root (default: walk up to .git or workflow.yaml; env ORCHESTRATOR_ROOT)' },
   session: { type: 'string', value: 'ID', help: 'session to act on (default: env ORCHESTRATOR_SESSION, else .orchestrator/current)' },
+  config: { type: 'string', short: 'c', value: 'KEY=VALUE', repeatable: true, help: 'a config value for this run only, above every other layer (repeatable)' },
   help: { type: 'boolean', short: 'h', help: 'show help for this command' },
   'no-color': { type: 'boolean', help: 'no colour (also NO_COLOR=1)' },
 };
@@ -61,7 +64,8 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs, commandName
     } else {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new UsageError(`flag --${name} needs a value (${spec.value ?? 'VALUE'}); ${seeHelp}`);
-      flags[name] = value;
+      if (spec.repeatable) flags[name] = [...((flags[name] as string[] | undefined) ?? []), value];
+      else flags[name] = value;
     }
   }
   return { flags, positionals };
@@ -70,6 +74,12 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs, commandName
 export function str(p: Parsed, name: string): string | undefined {
   const v = p.flags[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** Every value of a repeatable flag, in the order given. */
+export function strs(p: Parsed, name: string): string[] {
+  const v = p.flags[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
 }
 
 export function bool(p: Parsed, name: string): boolean {

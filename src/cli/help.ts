@@ -15,7 +15,7 @@ export function globalHelp(): string {
     '',
     'Flags for every command:',
     ...flagLines(GLOBAL_FLAGS),
-    '  --version              print the version',
+    '  --version               print the version',
     '',
     'Exit codes: 0 done, 1 a check failed, 2 bad input, 3 conflict (lock, wrong phase), 4 environment.',
     'Run "orchestrator COMMAND --help" for details.',
@@ -35,7 +35,7 @@ export function commandHelp(spec: CommandSpec): string {
 function flagLines(specs: FlagSpecs): string[] {
   return Object.entries(specs).map(([name, s]) => {
     const left = `${s.short ? `-${s.short}, ` : ''}--${name}${s.type === 'string' ? ` ${s.value ?? 'VALUE'}` : ''}`;
-    return `  ${left.padEnd(21)}  ${s.help}`;
+    return `  ${left.padEnd(22)}  ${s.help}`;
   });
 }
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // The command line: parse, dispatch, print, map errors to exit codes. Nothing else lives here.
 import { existsSync, writeSync } from 'node:fs';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, parseConfigFlags } from '../config/load.ts';
 import { decideLayout } from '../migrate/guard.ts';
 import type { RepoContext } from '../store/workflow-session.ts';
 import { ExitCode, OrchestratorError, UsageError } from '../errors.ts';
 import { resolveRepoRoot, RepoPaths } from '../store/paths.ts';
 import { releaseAllLocks } from '../store/lock.ts';
 import { VERSION } from '../version.ts';
-import { bool, parseArgs, str } from './args.ts';
+import { bool, parseArgs, str, strs } from './args.ts';
 import { COMMANDS, findCommand } from './command-specs.ts';
 import { commandHelp, globalHelp } from './help.ts';
 
@@ -64,7 +64,7 @@ export async function main(io: Io): Promise<number> {
       now: () => new Date().toISOString(),
       command: name,
     };
-    ctx.config = loadConfig(ctx.paths, io.env);
+    ctx.config = loadConfig(ctx.paths, io.env, parseConfigFlags(strs(args, 'config')));
     for (const w of ctx.config.warnings) io.stderr(`orchestrator: warning: ${w}\n`);
     if (spec.name[0] !== 'validate') {
       for (const notice of await settleLayout(ctx, spec.name[0] === 'migrate' ? null : writes)) io.stderr(`orchestrator: ${notice}\n`);
@@ -72,9 +72,17 @@ export async function main(io: Io): Promise<number> {
     const run = await spec.load();
     const result = await run({ args, ctx, interactive: () => io.stdinIsTTY() && !io.env.CI });
     const notices = result.notices ?? [];
-    if (writes && (result.exitCode ?? 0) === 0 && spec.name[0] !== 'state' && spec.name[0] !== 'hooks') {
-      const failed = await (await import('../statebranch/auto-save.ts')).autoSave(ctx);
-      if (failed) notices.push(failed);
+    if (writes && (result.exitCode ?? 0) === 0) {
+      if (ctx.config.files.some((f) => f.kind.startsWith('legacy-')) && existsSync(ctx.paths.container)) {
+        notices.push(...(await import('../config/legacy-notice.ts')).legacyConfigNotices(ctx));
+      }
+      if (spec.name[0] !== 'state' && spec.name[0] !== 'hooks') {
+        const failed = await (await import('../statebranch/auto-save.ts')).autoSave(ctx);
+        if (failed) notices.push(failed);
+      }
+      // repos.json (repos list|status); read-only commands never write it, so `status` stays cheap.
+      const unrecorded = (await import('../repos/registry.ts')).rememberRepo(ctx);
+      if (unrecorded) notices.push(unrecorded);
     }
     for (const n of notices) io.stderr(`orchestrator: ${n}\n`);
     if (bool(args, 'json')) io.stdout(JSON.stringify(result.data, null, 2) + '\n');

@@ -1,5 +1,6 @@
 // `doctor`: reads everything under .orchestrator/ and reports what is wrong, with the fix.
-// It writes only with --reseal, which accepts a hand-edited state under the lock.
+// It writes only with --reseal, which accepts a hand-edited state under the lock, and with
+// --fix-repo-id, which gives a copied .orchestrator/ this repo's own id.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { bool } from '../cli/args.ts';
 import { NoWorkflowError } from '../errors.ts';
@@ -9,8 +10,10 @@ import { parseJsonLines } from '../store/jsonl.ts';
 import { LEGACY_SESSION_ID, type SessionPaths } from '../store/paths.ts';
 import { detectLayout } from '../migrate/legacy-layout.ts';
 import { readJournal, type Journal } from '../migrate/journal.ts';
+import { appendAudit, verifyAuditChain } from '../store/audit.ts';
 import { readOwner, staleReason } from '../store/lock.ts';
 import { readRepoMeta } from '../store/repo-meta.ts';
+import { fixRepoId, foreignContainerProblem } from '../repos/identity-check.ts';
 import { listSessionIds, readCurrentSessionId, readSessionMeta, sessionExists } from '../store/sessions.ts';
 import { readStateFile } from '../store/state-file.ts';
 import { chosenSession, sealState, underRepoLock, type RepoContext } from '../store/workflow-session.ts';
@@ -24,17 +27,21 @@ export interface Finding {
   message: string;
 }
 
+const ID_SOURCE = { remote: 'its origin URL', root_commit: 'its root commit', random: 'chance: it has no origin and no commit' } as const;
+
 export function run({ args, ctx }: CommandInput): CommandResult {
   const resealed = bool(args, 'reseal') ? reseal(ctx) : null;
+  const fixedId = bool(args, 'fix-repo-id') ? fixRepoId(ctx) : null;
   const findings = examine(ctx);
   const problems = findings.filter((f) => f.level === 'problem');
   const mark = { ok: 'ok     ', problem: 'PROBLEM', note: 'note   ' } as const;
   const lines = findings.map((f) => `${mark[f.level]}  ${f.subject}: ${f.message}`);
   if (resealed) lines.unshift(`Resealed ${resealed}: its checksum now matches its content.`);
+  if (bool(args, 'fix-repo-id')) lines.unshift(fixedId ? `Repo id ${fixedId.from} replaced by this repo's own, ${fixedId.to} (from ${ID_SOURCE[fixedId.source]}).` : 'The repo id is this repo\'s own; nothing to fix.');
   lines.push(problems.length ? `${problems.length} problem${problems.length === 1 ? '' : 's'} found` : 'No problems found');
   return {
     exitCode: problems.length ? 1 : 0,
-    data: { ok: problems.length === 0, root: ctx.paths.root, resealed, findings },
+    data: { ok: problems.length === 0, root: ctx.paths.root, resealed, ...(bool(args, 'fix-repo-id') ? { fixed_repo_id: fixedId } : {}), findings },
     text: lines.join('\n'),
   };
 }
@@ -44,7 +51,9 @@ function reseal(ctx: RepoContext): string {
   stateToReseal(ctx);
   return underRepoLock(ctx, () => {
     const { session, shown, state, definition } = stateToReseal(ctx);
-    sealState(session, state, definition, ctx.now());
+    const now = ctx.now();
+    if (!ctx.legacy) appendAudit(ctx.paths.audit, now, [{ event: 'state_resealed', data: { session_id: session.id, workflow_id: state.workflow_id } }]);
+    sealState(session, state, definition, now);
     return shown;
   });
 }
@@ -81,7 +90,9 @@ export function examine(ctx: RepoContext): Finding[] {
   } else add('ok', paths.rel(paths.gitignore), 'present');
   try {
     const meta = readRepoMeta(paths);
-    if (meta) add('ok', paths.rel(paths.meta), `repo id ${meta.repo_id}, layout ${meta.layout}`);
+    const foreign = meta ? foreignContainerProblem(paths, meta) : null;
+    if (foreign) add('problem', paths.rel(paths.meta), foreign);
+    else if (meta) add('ok', paths.rel(paths.meta), `repo id ${meta.repo_id}, layout ${meta.layout}`);
     else add('note', paths.rel(paths.meta), 'missing; the next writing command creates it');
   } catch (err) {
     add('problem', paths.rel(paths.meta), (err as Error).message);
@@ -96,6 +107,7 @@ export function examine(ctx: RepoContext): Finding[] {
     add('problem', paths.rel(paths.current), (err as Error).message);
   }
   for (const id of listSessionIds(paths)) examineSession(ctx, paths.session(id), add);
+  examineAudit(ctx, add);
   const lock = readOwner(paths.repoLock);
   if (lock !== 'missing') {
     const stale = staleReason(paths.repoLock, lock);
@@ -104,6 +116,19 @@ export function examine(ctx: RepoContext): Finding[] {
     else add('note', paths.rel(paths.repoLock), `held by ${who} right now`);
   }
   return out;
+}
+
+function examineAudit(ctx: RepoContext, add: (l: Finding['level'], s: string, m: string) => void): void {
+  const shown = ctx.paths.rel(ctx.paths.audit);
+  try {
+    const chain = verifyAuditChain(ctx.paths.audit);
+    if (!chain) return;
+    if (chain.broken) {
+      add('problem', `${shown}:${chain.broken.line}`, `audit chain broken at record ${chain.records + 1}: ${chain.broken.reason}; the records before it verify, keep the file as evidence`);
+    } else add('ok', shown, `${chain.records} records, hash chain verified`);
+  } catch (err) {
+    add('problem', shown, (err as Error).message);
+  }
 }
 
 function readJournalSafe(ctx: RepoContext, add: (l: Finding['level'], s: string, m: string) => void): Journal | null {

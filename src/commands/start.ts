@@ -5,12 +5,13 @@ import { detectEnvironment } from '../env/detect.ts';
 import { UsageError, WorkflowStateConflictError } from '../errors.ts';
 import { readDefinitionFile } from '../engine/load-definition.ts';
 import { startWorkflow } from '../engine/transitions.ts';
+import { headCommit } from '../gitstore/head.ts';
 import { appendEvents } from '../store/event-log.ts';
 import type { SessionPaths } from '../store/paths.ts';
 import { ensureContainer } from '../store/repo-meta.ts';
 import { chooseSession, createSession, writeCurrentSessionId } from '../store/sessions.ts';
 import { readStateFile } from '../store/state-file.ts';
-import { chosenSession, sealState, underRepoLock } from '../store/workflow-session.ts';
+import { chosenSession, recordAudit, sealState, underRepoLock } from '../store/workflow-session.ts';
 import type { CommandInput, CommandResult } from './types.ts';
 import { buildView, renderView } from './workflow-view.ts';
 
@@ -28,8 +29,16 @@ export function run({ args, ctx }: CommandInput): CommandResult {
     const now = ctx.now();
     ensureContainer(paths, now);
     session ??= createSession(paths, now, detectEnvironment(ctx.env));
-    const t = startWorkflow({ now, task, definition: def.definition, source: def.source, sourceChecksum: def.checksum });
+    const t = startWorkflow({
+      now,
+      task,
+      definition: def.definition,
+      source: def.source,
+      sourceChecksum: def.checksum,
+      gitHead: headCommit(paths.root),
+    });
     appendEvents(session.log, t.events);
+    recordAudit(ctx, session.id, now, t.events);
     const sealed = sealState(session, t.state, def.definition, now);
     if (!ctx.legacy && choice.origin !== '--session' && choice.origin !== 'ORCHESTRATOR_SESSION') writeCurrentSessionId(paths, session.id);
     return { session, state: sealed };

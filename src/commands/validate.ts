@@ -18,7 +18,9 @@ export function run({ args, ctx }: CommandInput): CommandResult {
     }
     throw environmentErrorFrom(err, shown);
   }
-  const { definition, problems } = parseDefinition(text, shown);
+  // An item's repo: alias must be configured here; a path is checked when the item is completed.
+  const repoAliases = new Set(Object.keys(ctx.config?.get<Record<string, string>>('repos.aliases') ?? {}));
+  const { definition, problems } = parseDefinition(text, shown, { repoAliases });
   const items = definition?.phases.reduce((n, p) => n + p.items.length, 0) ?? 0;
   const text_ = problems.length
     ? problems.map(formatProblem).join('\n') + `\n${problems.length} problem${problems.length === 1 ? '' : 's'} in ${shown}`

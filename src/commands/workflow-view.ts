@@ -13,6 +13,8 @@ export interface ItemView {
   verification: string;
   /** What the verification checks, substituted: a path or a command line. */
   check: string | null;
+  /** The other repo the check runs in (the item's `repo:`), or null for this one. */
+  repo: string | null;
   notes: string | null;
   skip_reason: string | null;
 }
@@ -53,6 +55,7 @@ export function buildView(sessionId: string, state: WorkflowState, def: Workflow
       required: it.required !== false,
       verification: it.verification.type,
       check: describeCheck(it, vars),
+      repo: it.repo ?? null,
       notes: typeof st?.notes === 'string' ? st.notes : null,
       skip_reason: typeof st?.skip_reason === 'string' ? st.skip_reason : null,
     };
@@ -127,6 +130,7 @@ export function renderView(v: WorkflowView): string {
       if (i.verification === 'manual_gate') extra.push('manual gate');
       if (i.verification === 'file_exists') extra.push(`file: ${i.check}`);
       if (i.verification === 'command') extra.push(`runs: ${i.check}`);
+      if (i.repo && (i.verification === 'file_exists' || i.verification === 'command')) extra.push(`in repo ${i.repo}`);
       if (i.skip_reason) extra.push(`skipped: ${i.skip_reason}`);
       lines.push(`  ${MARK[i.status] ?? '[?]'} ${i.id.padEnd(w)}  ${i.name}${extra.length ? ` (${extra.join('; ')})` : ''}`);
     }

@@ -52,6 +52,26 @@ function secondsKey(key: string, def: number, description: string): KeySpec {
   };
 }
 
+/** A map of names to paths; from the environment as `name=path,name2=path2`. */
+function pathMapKey(key: string, description: string): KeySpec {
+  return {
+    key,
+    schema: z.record(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/)), z.string().check(z.minLength(1))),
+    parseRaw: (raw) => {
+      const map: Record<string, string> = {};
+      for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*)=(.+)$/.exec(part);
+        if (!m) return null;
+        map[m[1]!] = m[2]!.trim();
+      }
+      return map;
+    },
+    default: {},
+    description,
+    expect: 'a map of names to paths (NAME: PATH lines; in the environment NAME=PATH,NAME2=PATH2)',
+  };
+}
+
 export const CONFIG_KEYS: readonly KeySpec[] = [
   enumKey('layout', ['contained', 'legacy'], 'contained', "where state lives: contained (.orchestrator/) or legacy (the Python tool's files, in place)"),
   boolKey('migrate.auto', false, 'migrate legacy files automatically before a command that writes', ['ORCHESTRATOR_AUTO_MIGRATE']),
@@ -62,6 +82,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   boolKey('state.auto_push', false, 'push the state branch after each automatic save (bounded to a few seconds, never fatal)'),
   stringKey('state.author_name', 'orchestrator', 'author and committer name of state commits'),
   stringKey('state.author_email', 'orchestrator@users.noreply.github.com', 'author and committer e-mail of state commits (a noreply address by default)'),
+  pathMapKey('repos.aliases', 'names for other repos that workflow items may name in repo: (relative paths are from this repo\'s root)'),
 ];
 
 export const KEY_BY_NAME: ReadonlyMap<string, KeySpec> = new Map(CONFIG_KEYS.map((k) => [k.key, k]));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { RepoPaths } from '../store/paths.ts';
 import { CONFIG_KEYS, envName, KEY_BY_NAME } from './keys.ts';
-import { parseFileEntries } from './yaml-entries.ts';
+import { parseFileEntries, type Entry } from './yaml-entries.ts';
 
 export interface ConfigLayer {
   /** Where values came from: 'default', a file path, an environment variable, or 'flag'. */
@@ -19,7 +19,9 @@ export interface ConfigLayer {
 
 export interface ConfigValue {
   value: unknown;
+  /** 'default', `file:line`, an environment variable's name, or 'flag'. */
   origin: string;
+  layer: ConfigLayer['kind'];
 }
 
 export interface Config {
@@ -27,6 +29,8 @@ export interface Config {
   /** Workflow `settings:` overrides (`{{var}}` values), e.g. the Python tool's test_command. */
   settings: Map<string, ConfigValue>;
   warnings: string[];
+  /** The `-c KEY=VALUE` values it was loaded with, to load it again after an edit. */
+  flags: Record<string, unknown>;
   /** Files that were read, lowest precedence first. */
   files: { path: string; kind: ConfigLayer['kind'] }[];
   get<T = unknown>(key: string): T;
@@ -63,8 +67,17 @@ function readText(path: string): string | null {
   }
 }
 
+/**
+ * The Python tool's files hold workflow settings overrides at the top (test_command: ...), and so
+ * does a config.yaml migrated from one: a repo config.yaml with no key of ours is read that way.
+ */
+export function holdsPythonSettings(entries: readonly Entry[]): boolean {
+  const ours = (k: string) => k === 'settings' || k.startsWith('settings.') || KEY_BY_NAME.has(k);
+  return entries.length > 0 && !entries.some((e) => ours(e.key));
+}
+
 export function loadConfig(paths: RepoPaths | null, env: NodeJS.ProcessEnv, flags: Record<string, unknown> = {}): Config {
-  const values = new Map<string, ConfigValue>(CONFIG_KEYS.map((k) => [k.key, { value: k.default, origin: 'default' }]));
+  const values = new Map<string, ConfigValue>(CONFIG_KEYS.map((k) => [k.key, { value: k.default, origin: 'default', layer: 'default' }]));
   const settings = new Map<string, ConfigValue>();
   const warnings: string[] = [];
   const files: Config['files'] = [];
@@ -78,14 +91,11 @@ export function loadConfig(paths: RepoPaths | null, env: NodeJS.ProcessEnv, flag
       warnings.push(`${shown}:${parsed.error.line}: not valid YAML (${parsed.error.message}); its settings are ignored until it is fixed`);
       continue;
     }
-    // The Python tool's files hold workflow settings overrides at the top (test_command: ...),
-    // and so does a config.yaml migrated from one (no key of ours in it): read them that way.
-    const ours = (k: string) => k === 'settings' || k.startsWith('settings.') || KEY_BY_NAME.has(k);
-    const pythonShape = f.kind === 'legacy-repo' || f.kind === 'legacy-global' || (f.kind === 'repo' && !parsed.entries.some((e) => ours(e.key)));
+    const pythonShape = f.kind === 'legacy-repo' || f.kind === 'legacy-global' || (f.kind === 'repo' && holdsPythonSettings(parsed.entries));
     for (const e of parsed.entries) {
       const asSetting = e.key.startsWith('settings.') ? e.key.slice('settings.'.length) : pythonShape && !KEY_BY_NAME.has(e.key) ? e.key : null;
       if (asSetting !== null) {
-        if (e.value === null || typeof e.value !== 'object') settings.set(asSetting, { value: e.value, origin: `${shown}:${e.line}` });
+        if (e.value === null || typeof e.value !== 'object') settings.set(asSetting, { value: e.value, origin: `${shown}:${e.line}`, layer: f.kind });
         else warnings.push(`${shown}:${e.line}: setting ${asSetting} must be a single value (text, number or true/false); it is ignored`);
         continue;
       }
@@ -100,7 +110,7 @@ export function loadConfig(paths: RepoPaths | null, env: NodeJS.ProcessEnv, flag
         warnings.push(`${shown}:${e.line}: ${e.key} cannot be ${JSON.stringify(e.value)}, it takes ${spec.expect}; it stays ${JSON.stringify(kept.value)} (from ${kept.origin})`);
         continue;
       }
-      values.set(e.key, { value: ok.data, origin: `${shown}:${e.line}` });
+      values.set(e.key, { value: ok.data, origin: `${shown}:${e.line}`, layer: f.kind });
     }
   }
   for (const spec of CONFIG_KEYS) {
@@ -110,16 +120,41 @@ export function loadConfig(paths: RepoPaths | null, env: NodeJS.ProcessEnv, flag
       const value = spec.parseRaw(raw);
       // A variable is set for this very run, like a flag: a wrong one is refused, not ignored.
       if (value === null) throw new UsageError(`${name}="${raw}" is not a valid ${spec.key} (${spec.description}); set it to ${spec.expect}`);
-      values.set(spec.key, { value, origin: name });
+      values.set(spec.key, { value, origin: name, layer: 'env' });
       break;
     }
   }
-  for (const [key, value] of Object.entries(flags)) if (value !== undefined) values.set(key, { value, origin: 'flag' });
+  for (const [key, value] of Object.entries(flags)) {
+    if (value === undefined) continue;
+    if (key.startsWith('settings.')) settings.set(key.slice('settings.'.length), { value, origin: 'flag', layer: 'flag' });
+    else values.set(key, { value, origin: 'flag', layer: 'flag' });
+  }
   return {
     values,
     settings,
     warnings,
+    flags,
     files,
     get: <T>(key: string) => values.get(key)?.value as T,
   };
+}
+
+/** `-c KEY=VALUE` flags (highest layer), checked like environment variables: wrong is exit 2. */
+export function parseConfigFlags(pairs: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const key = eq > 0 ? pair.slice(0, eq) : '';
+    const raw = pair.slice(eq + 1);
+    if (/^settings\.[A-Za-z_][\w-]*$/.test(key)) {
+      out[key] = raw;
+      continue;
+    }
+    const spec = KEY_BY_NAME.get(key);
+    if (!spec) throw new UsageError(`-c ${pair}: give KEY=VALUE with a known key (orchestrator config show --effective lists them)`);
+    const value = spec.parseRaw(raw);
+    if (value === null) throw new UsageError(`-c ${pair}: ${key} takes ${spec.expect}`);
+    out[key] = value;
+  }
+  return out;
 }

@@ -1,6 +1,8 @@
 // A config file as flat `dotted.key -> value` entries, each with its line, so a warning can name
-// the line. Nested maps become dotted keys (`migrate: {auto: true}` is `migrate.auto`).
+// the line. Nested maps become dotted keys (`migrate: {auto: true}` is `migrate.auto`), except
+// under a key whose value is itself a map (`repos.aliases`): that key takes the whole map.
 import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
+import { KEY_BY_NAME } from './keys.ts';
 
 export interface Entry {
   key: string;
@@ -22,7 +24,7 @@ export function parseFileEntries(text: string): { entries: Entry[]; error?: { li
       const key = prefix ? `${prefix}.${name}` : name;
       const line = keyNode?.range ? lineCounter.linePos(keyNode.range[0]).line : 0;
       // `settings:` holds free-form workflow values: its entries stay one level deep.
-      if (isMap(pair.value) && prefix !== 'settings') walk(pair.value, key);
+      if (isMap(pair.value) && prefix !== 'settings' && !KEY_BY_NAME.has(key)) walk(pair.value, key);
       else entries.push({ key, value: pair.value && typeof (pair.value as Node).toJSON === 'function' ? (pair.value as Node).toJSON() : (pair.value as unknown), line });
     }
   };

@@ -35,7 +35,7 @@ const stringList = () => z._default(z.array(z.string()), () => []);
 const KNOWN = {
   workflow: new Set(['name', 'version', 'description', 'settings', 'phases']),
   phase: new Set(['id', 'name', 'description', 'items', 'exit_gate', 'notes']),
-  item: new Set(['id', 'name', 'description', 'required', 'skippable', 'skip_conditions', 'verification', 'notes', 'step_type']),
+  item: new Set(['id', 'name', 'description', 'required', 'skippable', 'skip_conditions', 'verification', 'notes', 'step_type', 'repo']),
   verification: new Set(['type', 'path', 'command', 'expect_exit_code', 'timeout', 'description']),
 };
 
@@ -88,6 +88,8 @@ const ItemSchema = z.looseObject({
   verification: z._default(VerificationSchema, () => ({ type: 'none' as const, expect_exit_code: 0 })),
   notes: stringList(),
   step_type: withDefault(z.enum(STEP_TYPES), 'flexible'),
+  /** Another repo the verification runs in: a path from this repo's root, or a config repos.aliases name. */
+  repo: nullable(z.string().check(z.minLength(1, 'must name a repo: a path such as ../other, or a name from repos.aliases'))),
 });
 
 const PhaseSchema = z.looseObject({
@@ -176,6 +178,32 @@ export function settingsVars(def: WorkflowDefinition): Record<string, string> {
 /** Replaces `{{name}}` (spaces allowed inside the braces); unknown names are left as they are. */
 export function substituteVars(text: string, vars: Record<string, string>): string {
   return text.replace(VAR_RE, (whole, name: string) => (Object.hasOwn(vars, name) ? (vars[name] as string) : whole));
+}
+
+// ---- other repos -------------------------------------------------------------------------------
+
+/** An item's `repo:` is a path when it looks like one (`../api`, `/src/api`, `~/api`, `.`), else an alias name. */
+export function repoRefIsPath(ref: string): boolean {
+  return ref === '.' || ref === '..' || /[/\\]/.test(ref) || ref.startsWith('~');
+}
+
+/** Items whose `repo:` names an alias that is not configured (checked by validate, which knows the config). */
+function repoAliasRules(raw: unknown, aliases: ReadonlySet<string>): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  if (!isRecord(raw) || !Array.isArray(raw.phases)) return problems;
+  const known = [...aliases].sort().join(', ') || 'none';
+  raw.phases.forEach((phase: unknown, p) => {
+    if (!isRecord(phase) || !Array.isArray(phase.items)) return;
+    phase.items.forEach((item: unknown, i) => {
+      const ref = isRecord(item) ? item.repo : undefined;
+      if (typeof ref !== 'string' || ref === '' || repoRefIsPath(ref) || aliases.has(ref)) return;
+      problems.push({
+        path: ['phases', p, 'items', i, 'repo'],
+        message: `names repo alias ${JSON.stringify(ref)}, which is not configured (aliases: ${known}); add it with repos: {aliases: {${ref}: ../path}} in .orchestrator/config.yaml, or give a path such as ../${ref}`,
+      });
+    });
+  });
+  return problems;
 }
 
 // ---- lookups -----------------------------------------------------------------------------------
@@ -469,6 +497,8 @@ const YAML_MESSAGES: Partial<Record<string, { message?: string; hint: string }>>
 export function parseDefinition(
   text: string,
   file: string,
+  /** Configured repos.aliases names: when given, an item's `repo:` must be a path or one of them. */
+  opts: { repoAliases?: ReadonlySet<string> } = {},
 ): { definition: WorkflowDefinition | null; problems: DefinitionProblem[] } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
@@ -525,7 +555,8 @@ export function parseDefinition(
       problems.push(at(locate(doc, path).offset, path, issueMessage(issue, raw)));
     }
   }
-  for (const rule of [...crossFieldRules(raw), ...commandRules(raw)]) {
+  const aliasRules = opts.repoAliases ? repoAliasRules(raw, opts.repoAliases) : [];
+  for (const rule of [...crossFieldRules(raw), ...commandRules(raw), ...aliasRules]) {
     problems.push(at(locate(doc, rule.path).offset, rule.path, rule.message));
   }
   if (problems.length > 0 || !result.success) return done(problems);

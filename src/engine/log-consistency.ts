@@ -18,7 +18,10 @@ export function eventsAheadOfState(state: WorkflowState, records: { line: number
   const out: LogMismatch[] = [];
   for (const r of records) {
     const e = r.value as { event_type?: unknown; workflow_id?: unknown; item_id?: unknown };
-    if (e?.workflow_id !== state.workflow_id || typeof e.item_id !== 'string') continue;
+    if (e?.workflow_id !== state.workflow_id) continue;
+    // `resume` puts an earlier state back on purpose: what the log said before that is history.
+    if (e.event_type === 'workflow_resumed') out.length = 0;
+    if (typeof e.item_id !== 'string') continue;
     const wanted = ITEM_DONE_EVENTS[String(e.event_type)];
     const now = statusOf.get(e.item_id);
     if (wanted && now !== undefined && now !== wanted) {

@@ -66,6 +66,8 @@ export interface StartInput extends Clock {
   /** Where the definition came from, for `metadata` (relative path or "(bundled default)"). */
   source: string;
   sourceChecksum: string;
+  /** The commit HEAD points at, when known: what a checkpoint's file manifest is diffed against. */
+  gitHead?: string | null;
 }
 
 export function startWorkflow(input: StartInput): Transition {
@@ -96,7 +98,11 @@ export function startWorkflow(input: StartInput): Transition {
     created_at: input.now,
     updated_at: input.now,
     completed_at: null,
-    metadata: { workflow_yaml_path: input.source, workflow_yaml_checksum: input.sourceChecksum },
+    metadata: {
+      workflow_yaml_path: input.source,
+      workflow_yaml_checksum: input.sourceChecksum,
+      ...(input.gitHead ? { git_head_at_start: input.gitHead } : {}),
+    },
     workflow_definition: def,
     constraints: [],
     _version: STATE_VERSION,

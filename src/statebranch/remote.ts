@@ -50,7 +50,7 @@ export function hasStateRemote(paths: RepoPaths, config: Config | undefined): bo
 }
 
 /** A token from ORCHESTRATOR_GIT_TOKEN, GITHUB_TOKEN or GH_TOKEN, else `git credential fill`. */
-function tokenFor(url: string, env: NodeJS.ProcessEnv): { username: string; password: string } | null {
+export function tokenFor(url: string, env: NodeJS.ProcessEnv): { username: string; password: string } | null {
   const inUrl = /^https?:\/\/([^:@/]+)(?::([^@/]+))?@/.exec(url);
   if (inUrl?.[2]) return { username: decodeURIComponent(inUrl[1]!), password: decodeURIComponent(inUrl[2]) };
   const token = env.ORCHESTRATOR_GIT_TOKEN || env.GITHUB_TOKEN || env.GH_TOKEN;

@@ -23,6 +23,11 @@ export function isTransient(name: string): boolean {
   return name.startsWith('staging-') || /\.tmp-\d+-[0-9a-f]+$/.test(name) || name.endsWith('.lock');
 }
 
+/** Whether an entry named `name` (directly under .orchestrator/ when `top`) is in the persisted set. */
+export function isPersisted(name: string, top: boolean): boolean {
+  return !isTransient(name) && !(top && NOT_PERSISTED.has(name));
+}
+
 /**
  * Where the segment that starts a window ends: after the first line end at or past SEGMENT bytes
  * (so appends never move an earlier cut), or the whole window when it holds none (the window is
@@ -175,7 +180,7 @@ export function snapshotContainer(container: string, opts: SnapshotOptions): Sna
   const treeOf = (absDir: string, relDir: string, top: boolean): string | null => {
     const entries: TreeEntry[] = [];
     for (const name of readdirSync(absDir)) {
-      if (isTransient(name) || (top && NOT_PERSISTED.has(name))) continue;
+      if (!isPersisted(name, top)) continue;
       const abs = join(absDir, name);
       const rel = relDir ? `${relDir}/${name}` : name;
       const st = lstatSync(abs);

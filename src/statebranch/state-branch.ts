@@ -4,7 +4,7 @@
 // .git/config, and no git identity is needed (the author comes from config). Callers hold the
 // repo lock.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/load.ts';
@@ -16,7 +16,8 @@ import { readRef, updateRef } from '../gitstore/refs.ts';
 import { writeFileAtomic } from '../store/atomic-file.ts';
 import type { RepoPaths } from '../store/paths.ts';
 import { randomHex } from '../store/random-id.ts';
-import { EMPTY_TREE, isTransient, NOT_PERSISTED, snapshotContainer, type StatCache } from './snapshot.ts';
+import { EMPTY_TREE, snapshotContainer, type StatCache } from './snapshot.ts';
+import { swapPersisted } from './swap-in.ts';
 
 interface SaveCache extends StatCache {
   /**
@@ -252,27 +253,11 @@ export function restoreState(paths: RepoPaths, config: Config | undefined): Rest
   };
   try {
     writeTree(treeOfCommit(dirs, status.commit), staged);
-    spawnSync('sync', ['-f', staged], { stdio: 'ignore' });
-    mkdirSync(old, { recursive: true });
-    const names = new Set([...safeList(paths.container), ...safeList(staged)]);
-    for (const name of names) {
-      if (NOT_PERSISTED.has(name) || isTransient(name)) continue;
-      if (existsSync(join(paths.container, name))) renameSync(join(paths.container, name), join(old, name));
-      if (existsSync(join(staged, name))) renameSync(join(staged, name), join(paths.container, name));
-    }
+    swapPersisted(paths.container, staged, old);
   } finally {
     rmSync(staged, { recursive: true, force: true });
-    rmSync(old, { recursive: true, force: true });
   }
   const after = snapshotContainer(paths.container, { cache: { files: {} } });
   writeCache(paths, { ...after.cache, last: { commit: status.commit, tree: status.branchTree!, local: after.tree } });
   return { restored: true, commit: status.commit, files };
-}
-
-function safeList(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }

@@ -105,6 +105,10 @@ export class RepoPaths {
       checkpoints: join(this.root, '.workflow_checkpoints'),
     });
   }
+  /** The hash-chained audit trail (CONTRACT §1), shared by every session. */
+  get audit(): string {
+    return join(this.container, 'audit.jsonl');
+  }
   get migrationJournal(): string {
     return join(this.container, 'migration.json');
   }

@@ -7,7 +7,8 @@ import { NoWorkflowError } from '../errors.ts';
 import { definitionOfState, readDefinitionFile } from '../engine/load-definition.ts';
 import type { WorkflowDefinition } from '../engine/definition.ts';
 import type { Transition } from '../engine/transitions.ts';
-import type { WorkflowState } from '../engine/workflow-state.ts';
+import type { LogEvent, WorkflowState } from '../engine/workflow-state.ts';
+import { appendAudit, auditEntriesFor } from './audit.ts';
 import { appendEvents } from './event-log.ts';
 import { withLock, withLockAsync } from './lock.ts';
 import { LEGACY_SESSION_ID, RepoPaths, type SessionPaths } from './paths.ts';
@@ -111,9 +112,18 @@ export function mutateWorkflow(
     const { wf, transition } = unchanged ? early : changeOf(change, openWorkflow(ctx));
     const now = ctx.now();
     appendEvents(wf.session.log, transition.events);
+    recordAudit(ctx, wf.choice.id, now, transition.events);
     const after = sealState(wf.session, transition.state, wf.definition, now);
     return { before: wf.loaded.state, after, transition, session: wf.session, definition: wf.definition, vars: wf.vars };
   });
+}
+
+/**
+ * Every state change is audited, with the log and before the state (the same crash rule). The
+ * legacy layout has no audit trail: writing one would create `.orchestrator/` in the old layout.
+ */
+export function recordAudit(ctx: RepoContext, sessionId: string, now: string, events: readonly LogEvent[]): void {
+  if (!ctx.legacy) appendAudit(ctx.paths.audit, now, auditEntriesFor(events, sessionId));
 }
 
 /**
