@@ -7,8 +7,8 @@
 //   npm run bench -- --only migrate [same options]
 //
 // Not part of the default `npm run bench`: at full size it takes minutes (the tree alone takes
-// 25-45 s to write; each run copies over 1 GB twice, and today's migration takes minutes per run
-// wherever it can run at all), so it runs only when asked for with --only migrate.
+// 20-45 s to write, and each run copies over 1 GB twice), so it runs only when asked for with
+// --only migrate.
 //
 // How it measures:
 // - The legacy tree is written ONCE into a temporary directory (the "pristine" tree) and removed at
@@ -25,8 +25,16 @@
 //   are byte for byte the pristine files), and the originals must be gone from the repo root.
 // - Both sides read the same source inodes from a warm page cache, and before every timed step the
 //   bench runs `sync` (untimed) so that neither side pays for the other's dirty pages.
+// - Before every timed step the previous step's output is deleted, then the bench waits SETTLE_MS
+//   (65 s; about 7 minutes per bench of 3 runs): for a minute after 10,000 files are deleted, ext4
+//   skips their inode numbers when it allocates (recently_deleted() in the kernel's inode
+//   allocator), and each of the next 10,000 creates pays for the scan (perf: 74% of a `cp -a` of
+//   the checkpoints right after such a delete, a fifth of the migration's main thread), which
+//   charged it to whichever side ran next. Keeping every output instead made each later step slower
+//   (fresh memory and disk in this VM). Then the pristine tree is read once and both programs run
+//   once (`--version`), untimed: a VM may page out what sat idle for that minute.
 // - Baseline: `cp -a` of the three legacy entries into a fresh directory, then `sync`. The
-//   migration fsyncs every file it writes (and reads each copy back to verify its sha256) before it
+//   migration syncs everything it writes (and reads each copy back to verify it) before it
 //   reports success, so its data is on disk when it exits; `cp -a` alone returns while the data is
 //   still in the page cache, and the kernel writes it back later. Comparing with `cp -a` alone
 //   would charge the migration for durability the baseline simply does not provide, so the primary
@@ -37,12 +45,13 @@
 //   that is missing, VmHWM from /proc/<pid>/status polled every 10 ms). MB = 1,000,000 bytes.
 // Exits 1 only when a measurement could not be taken; a missed target is printed as MISSED.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, type as osType } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchEnv, makeGitRepo } from './fixtures.ts';
 import { MeasurementError, median, pairedRatio, round } from './measure.ts';
+import { detectEnvironment } from '../src/env/detect.ts';
 import { hashFile } from '../src/migrate/tree.ts';
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '..');
@@ -319,15 +328,43 @@ function syncAll(): number {
 }
 
 /** cp -a of the legacy entries into a fresh directory; then sync. */
-function baseline(tree: Tree, dest: string): { cp: number; cpSync: number } {
-  mkdirSync(dest);
+/** How long a deleted tree's inode numbers stay "recently deleted" for ext4 (60 s), and a margin. */
+const SETTLE_MS = 65_000;
+
+/** The previous timed step's output, deleted before the next step (see the top of this file). */
+let previousOutput: string | null = null;
+
+/**
+ * Before a timed step: the previous output deleted, a pause (also for whatever was deleted before
+ * the bench began), then the pristine tree read and both programs run once, sync.
+ */
+function settle(tree: Tree, bin: string): void {
+  if (previousOutput) rmSync(previousOutput, { recursive: true, force: true });
+  previousOutput = null;
   syncAll();
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
+  run('cp --version', 'cp', ['--version']);
+  run('orchestrator --version', process.execPath, [bin, '--version']);
+  const buf = Buffer.allocUnsafe(8 << 20);
+  for (const rel of tree.manifest.keys()) {
+    const fd = openSync(join(tree.dir, rel), 'r');
+    try {
+      while (readSync(fd, buf, 0, buf.length, null) > 0);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  syncAll();
+}
+
+function baseline(tree: Tree, dest: string, bin: string): { cp: number; cpSync: number } {
+  mkdirSync(dest);
+  settle(tree, bin);
   const cp = run('cp -a', 'cp', ['-a', ...LEGACY.map((n) => join(tree.dir, n)), dest + '/']).ms;
   const s = syncAll();
   const copied = listFiles(dest).length;
   if (copied !== tree.files) throw new MeasurementError(`cp -a copied ${copied} files, expected ${tree.files}`);
-  rmSync(dest, { recursive: true, force: true });
-  syncAll();
+  previousOutput = dest;
   return { cp, cpSync: cp + s };
 }
 
@@ -374,37 +411,49 @@ async function timedNode(bin: string, args: string[], cwd: string, env: NodeJS.P
   });
 }
 
+/**
+ * benchEnv, as on a developer's machine: without CI or another ephemeral-environment marker, which
+ * would make the CLI save the whole state to the state branch after the migration (auto-save,
+ * src/statebranch/auto-save.ts). That save is another command's cost (over 30 s and 2 GB of RSS for
+ * a 1 GiB log when measured); this bench times the migration itself. `--yes` and no TTY on stdin
+ * keep it from ever prompting.
+ */
+function migrateEnv(home: string): NodeJS.ProcessEnv {
+  const env = benchEnv(home);
+  for (const k of ['CI', 'GITHUB_ACTIONS', 'CODESPACES', 'GITPOD_WORKSPACE_ID', 'CLAUDE_CODE_REMOTE', 'CLAUDE_CODE_WEB']) delete env[k];
+  const kind = detectEnvironment(env);
+  if (kind !== 'local') throw new MeasurementError(`the migration would run as in a ${kind} environment (with an automatic state save); unset its variables`);
+  return env;
+}
+
 /** One migration of a fresh copy; checks that every file arrived byte for byte. */
 async function migrateOnce(tree: Tree, o: MigrateOptions, work: string, i: number): Promise<{ ms: number; rssKb: number }> {
+  const env = migrateEnv(join(work, 'home'));
+  settle(tree, o.bin);
   const repo = legacyRepo(tree, join(work, `repo-${i}`));
-  const env = benchEnv(join(work, 'home'));
   syncAll();
   const r = await timedNode(o.bin, ['migrate', '--yes', '--json'], repo, env);
-  try {
-    // The result, and the journal's sha256 of every copy, against the pristine manifest.
-    const out = JSON.parse(r.stdout) as { ok?: boolean; files?: number; bytes?: number; session_id?: string };
-    if (!out.ok || out.files !== tree.files || out.bytes !== tree.bytes) {
-      throw new MeasurementError(`migrate reported ${out.files} files / ${out.bytes} bytes, the tree has ${tree.files} / ${tree.bytes}`);
-    }
-    const journal = JSON.parse(readFileSync(join(repo, '.orchestrator', 'migration.json'), 'utf8')) as {
-      status: string;
-      moves: { from: string; to: string | null; hashes: Record<string, string> }[];
-    };
-    if (journal.status !== 'done') throw new MeasurementError(`migration journal says ${journal.status}, not done`);
-    let checked = 0;
-    for (const m of journal.moves) {
-      for (const [rel, hash] of Object.entries(m.hashes)) {
-        const legacyRel = m.from + rel.slice(m.to!.length);
-        if (tree.manifest.get(legacyRel) !== hash) throw new MeasurementError(`migrated ${rel} does not match the legacy ${legacyRel}`);
-        checked++;
-      }
-    }
-    if (checked !== tree.files) throw new MeasurementError(`the migration journal lists ${checked} copies, expected ${tree.files}`);
-    for (const n of LEGACY) if (existsSync(join(repo, n))) throw new MeasurementError(`${n} is still in the repo root after the migration`);
-  } finally {
-    rmSync(repo, { recursive: true, force: true });
-    syncAll();
+  previousOutput = repo;
+  // The result, and the journal's sha256 of every copy, against the pristine manifest.
+  const out = JSON.parse(r.stdout) as { ok?: boolean; files?: number; bytes?: number; session_id?: string };
+  if (!out.ok || out.files !== tree.files || out.bytes !== tree.bytes) {
+    throw new MeasurementError(`migrate reported ${out.files} files / ${out.bytes} bytes, the tree has ${tree.files} / ${tree.bytes}`);
   }
+  const journal = JSON.parse(readFileSync(join(repo, '.orchestrator', 'migration.json'), 'utf8')) as {
+    status: string;
+    moves: { from: string; to: string | null; hashes: Record<string, string> }[];
+  };
+  if (journal.status !== 'done') throw new MeasurementError(`migration journal says ${journal.status}, not done`);
+  let checked = 0;
+  for (const m of journal.moves) {
+    for (const [rel, hash] of Object.entries(m.hashes)) {
+      const legacyRel = m.from + rel.slice(m.to!.length);
+      if (tree.manifest.get(legacyRel) !== hash) throw new MeasurementError(`migrated ${rel} does not match the legacy ${legacyRel}`);
+      checked++;
+    }
+  }
+  if (checked !== tree.files) throw new MeasurementError(`the migration journal lists ${checked} copies, expected ${tree.files}`);
+  for (const n of LEGACY) if (existsSync(join(repo, n))) throw new MeasurementError(`${n} is still in the repo root after the migration`);
   // The originals were hard links: the pristine files must be untouched.
   const log = statSync(join(tree.dir, '.workflow_log.jsonl'));
   if (log.size !== tree.logBytes) throw new MeasurementError('the pristine log changed during a migration');
@@ -464,7 +513,7 @@ export async function runMigrateBench(o: MigrateOptions, progress: (line: string
       // Alternate which side goes first, so drift in machine load does not always favour one.
       const steps = [
         () => {
-          const b = baseline(tree, join(work, `cp-${i}`));
+          const b = baseline(tree, join(work, `cp-${i}`), o.bin);
           result.cp_ms.push(round(b.cp, 1));
           result.cp_sync_ms.push(round(b.cpSync, 1));
           progress(`  run ${i + 1}/${o.runs}: cp -a ${(b.cp / 1000).toFixed(2)} s, cp -a + sync ${(b.cpSync / 1000).toFixed(2)} s`);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { abandonStaging, finishMigration, rollbackMigration, runMigration, StagingRefusedError, type MigrationProgress } from '../migrate/execute.ts';
 import { isInterrupted, readJournal, type Journal } from '../migrate/journal.ts';
 import { planMigration, type MigrationPlan, type Prefer } from '../migrate/plan.ts';
+import type { TreeWalk } from '../migrate/tree.ts';
 import { underRepoLock, underRepoLockAsync, type RepoContext } from '../store/workflow-session.ts';
 import type { CommandInput, CommandResult } from './types.ts';
 
@@ -43,6 +44,12 @@ export function describePlan(plan: MigrationPlan): string {
   return lines.join('\n');
 }
 
+/** The plan without reading contents, with the listings it made (planMigration's `walks`). */
+function structuralPlan(ctx: RepoContext, prefer: Prefer | undefined): { plan: MigrationPlan; walks: Map<string, TreeWalk> } {
+  const walks = new Map<string, TreeWalk>();
+  return { plan: planMigration(ctx.paths, { prefer, content: false }, walks), walks };
+}
+
 function refuseProblems(plan: MigrationPlan): void {
   const first = plan.problems[0];
   if (!first) return;
@@ -78,19 +85,24 @@ export function recoverInterrupted(ctx: RepoContext): string | null {
  * contents are checked as they are copied into the staging area: a bad file stops the migration
  * before any original moved, and leaves every file as it was.
  */
-export async function migrateNow(ctx: RepoContext, prefer?: Prefer, progress?: MigrationProgress): Promise<{ plan: MigrationPlan; journal: Journal | null; already: boolean }> {
+export async function migrateNow(
+  ctx: RepoContext,
+  prefer?: Prefer,
+  progress?: MigrationProgress,
+  /** The caller's structural plan, made just before with these listings (see planMigration). */
+  early: { plan: MigrationPlan; walks: Map<string, TreeWalk> } = structuralPlan(ctx, prefer),
+): Promise<{ plan: MigrationPlan; journal: Journal | null; already: boolean }> {
   // Refuse before taking the lock (which creates .orchestrator/locks/), unless files moved while
   // they were checked: another migrate holds the lock then, and the plan under the lock decides.
-  const early = planMigration(ctx.paths, { prefer, content: false });
-  if (!early.problems.some((p) => p.raced)) refuseProblems(early);
+  if (!early.plan.problems.some((p) => p.raced)) refuseProblems(early.plan);
   // Directories the lock and the migration may create, innermost first.
   const made = [join(ctx.paths.container, 'locks'), ctx.paths.container].filter((d) => !existsSync(d));
   try {
     return await underRepoLockAsync(ctx, async () => {
-      const plan = planMigration(ctx.paths, { prefer, content: false });
+      const plan = planMigration(ctx.paths, { prefer, content: false }, early.walks);
       if (plan.moves.length === 0) return { plan, journal: readJournal(ctx.paths), already: true };
       refuseProblems(plan);
-      return { plan, journal: await runMigration(ctx.paths, plan, ctx.now, progress), already: false };
+      return { plan, journal: await runMigration(ctx.paths, plan, ctx.now, progress, early.walks), already: false };
     });
   } catch (err) {
     if (!(err instanceof StagingRefusedError)) throw err;
@@ -141,7 +153,8 @@ export async function run({ args, ctx }: CommandInput): Promise<CommandResult> {
     };
   }
   const dryRun = bool(args, 'dry-run');
-  const plan = planMigration(ctx.paths, { prefer, content: dryRun });
+  const walks = new Map<string, TreeWalk>();
+  const plan = planMigration(ctx.paths, { prefer, content: dryRun }, walks);
   if (dryRun) {
     const journal = readJournal(ctx.paths);
     const text = plan.moves.length
@@ -156,7 +169,7 @@ export async function run({ args, ctx }: CommandInput): Promise<CommandResult> {
     refuseProblems(plan);
     throw new UsageError(`migrate moves ${plan.files} legacy files into .orchestrator/ and needs a yes: rerun with --yes (orchestrator migrate --dry-run shows the plan)`);
   }
-  const r = await migrateNow(ctx, prefer, progressBar());
+  const r = await migrateNow(ctx, prefer, progressBar(), { plan, walks });
   if (r.already) {
     const done = r.journal?.status === 'done';
     return {

@@ -22,7 +22,7 @@ import { contentCheckFor } from './content-check.ts';
 import type { LegacyRule } from './legacy-layout.ts';
 import type { MigrationPlan, PlanProblem } from './plan.ts';
 import { LinesWorker } from './lines-worker.ts';
-import { copyBuffers, copyFileVerified, hashFile, syncTree, walkTree } from './tree.ts';
+import { copyBuffers, copyFileVerified, hashFile, syncTree, walkTree, type TreeWalk } from './tree.ts';
 
 export interface MigrationProgress {
   (done: { files: number; bytes: number }, total: { files: number; bytes: number }): void;
@@ -45,7 +45,14 @@ export class StagingRefusedError extends Error {
  * changed; the staging area, the journal and the container files this call created are removed,
  * and StagingRefusedError says why.
  */
-export async function runMigration(paths: RepoPaths, plan: MigrationPlan, now: () => string, progress?: MigrationProgress): Promise<Journal> {
+export async function runMigration(
+  paths: RepoPaths,
+  plan: MigrationPlan,
+  now: () => string,
+  progress?: MigrationProgress,
+  /** The trees the plan walked (planMigration's `walks`), under the same lock; walked again if missing. */
+  walks?: Map<string, TreeWalk>,
+): Promise<Journal> {
   const started = now();
   const before = { meta: existsSync(paths.meta), gitignore: existsSync(paths.gitignore), journal: readBytes(paths.migrationJournal) };
   ensureContainer(paths, started);
@@ -69,7 +76,7 @@ export async function runMigration(paths: RepoPaths, plan: MigrationPlan, now: (
 
   const staging = join(paths.container, j.staging);
   try {
-    await stageCopies(paths, j, staging, { files: plan.files, bytes: plan.bytes }, progress);
+    await stageCopies(paths, j, staging, { files: plan.files, bytes: plan.bytes }, progress, walks);
   } catch (err) {
     if (!(err instanceof StagingRefusedError)) throw err;
     // Put back exactly what was there: a refused migration changes nothing.
@@ -100,48 +107,107 @@ function readBytes(path: string): Buffer | null {
 
 /** JSON Lines files from this size on are checked in a worker thread (see lines-worker.ts). */
 const WORKER_FROM_BYTES = 16 << 20;
+/** Files from this size on go in the big-file lane (copyFileVerified in 4 MiB chunks, through the libuv pool). */
+const BIG_FROM_BYTES = 1 << 20;
+/** The small-file lane hands the main thread back to the big-file lane this often (ms). */
+const SLICE_MS = 2;
 
-/** Copies every move into the staging directory, checking each file's content on the way. */
-async function stageCopies(paths: RepoPaths, j: Journal, staging: string, total: { files: number; bytes: number }, progress?: MigrationProgress): Promise<void> {
-  const done = { files: 0, bytes: 0 };
-  const bufs = copyBuffers();
-  let worker: LinesWorker | undefined;
-  try {
-    for (const [i, m] of j.moves.entries()) {
-      if (m.to) {
-        const src = join(paths.root, m.from);
-        const walk = walkTree(src);
-        mkdirSync(dirname(join(staging, m.to)), { recursive: true });
-        for (const d of walk.dirs) mkdirSync(join(staging, m.to, d), { recursive: true });
-        for (const f of walk.files) {
-          const rel = f.rel ? `${m.to}/${f.rel}` : m.to;
-          const kind = m.kind as LegacyRule['kind'];
-          if (f.bytes >= WORKER_FROM_BYTES && (kind === 'log' || kind === 'jsonl')) worker ??= new LinesWorker(bufs[0]!.buffer as SharedArrayBuffer);
-          const check = contentCheckFor(kind, f.rel, f.bytes >= WORKER_FROM_BYTES ? worker : undefined);
-          const sink = (chunk: Buffer) => {
-            done.bytes += chunk.length;
-            if (progress && chunk.length >= 1 << 20) progress(done, total);
-            return check?.sink(chunk);
-          };
-          const from = f.rel ? `${m.from}/${f.rel}` : m.from;
-          try {
-            m.hashes[rel] = await copyFileVerified(join(paths.root, from), join(staging, rel), sink, bufs);
-          } catch (err) {
-            const code = (err as NodeJS.ErrnoException).code;
-            if (code !== 'EACCES' && code !== 'EPERM') throw err;
-            throw new StagingRefusedError({ path: from, message: `cannot be read (${code}); fix its permissions (chmod u+r) and retry`, exitCode: ExitCode.environment });
-          }
-          const problem = await check?.result();
-          if (problem) throw new StagingRefusedError({ path: from + problem.at, message: problem.message, exitCode: problem.exitCode });
-          done.files++;
-          progress?.(done, total);
-        }
-      }
-      faultPoint(`stage:${i}`);
+interface StageFile {
+  move: number;
+  /** Repo-relative source, container-relative copy. */
+  from: string;
+  rel: string;
+  kind: LegacyRule['kind'];
+  /** Path inside the move's entry ('' when the entry is the file). */
+  inner: string;
+  bytes: number;
+  /** Position in move and walk order: a refusal names the first bad file in this order. */
+  order: number;
+}
+
+/**
+ * Copies every move into the staging directory, checking each file's content on the way. Big files
+ * and small ones go in two lanes at once: while the libuv pool reads and writes a big log's chunks
+ * and the worker checks them, the main thread copies checkpoints in between instead of waiting. When a file
+ * is refused, files after it (in move and walk order) stop, files before it still finish, so the
+ * refusal is the one a copy in order would give.
+ */
+async function stageCopies(
+  paths: RepoPaths,
+  j: Journal,
+  staging: string,
+  total: { files: number; bytes: number },
+  progress?: MigrationProgress,
+  walks?: Map<string, TreeWalk>,
+): Promise<void> {
+  const files: StageFile[] = [];
+  const left = j.moves.map(() => 0);
+  for (const [i, m] of j.moves.entries()) {
+    if (!m.to) continue;
+    const walk = walks?.get(m.from) ?? walkTree(join(paths.root, m.from));
+    mkdirSync(dirname(join(staging, m.to)), { recursive: true });
+    for (const d of walk.dirs) mkdirSync(join(staging, m.to, d), { recursive: true });
+    for (const f of walk.files) {
+      const rel = f.rel ? `${m.to}/${f.rel}` : m.to;
+      const from = f.rel ? `${m.from}/${f.rel}` : m.from;
+      files.push({ move: i, from, rel, kind: m.kind as LegacyRule['kind'], inner: f.rel, bytes: f.bytes, order: files.length });
+      left[i]!++;
     }
+  }
+  for (const [i, n] of left.entries()) if (n === 0) faultPoint(`stage:${i}`);
+
+  const done = { files: 0, bytes: 0 };
+  let failed: { order: number; err: unknown } | null = null;
+  let worker: LinesWorker | undefined;
+  const copyOne = async (f: StageFile, bufs: Buffer[]) => {
+    const big = f.bytes >= WORKER_FROM_BYTES && (f.kind === 'log' || f.kind === 'jsonl');
+    if (big) worker ??= new LinesWorker(bufs[0]!.buffer as SharedArrayBuffer);
+    const check = contentCheckFor(f.kind, f.inner, big ? worker : undefined);
+    const sink = (chunk: Buffer) => {
+      done.bytes += chunk.length;
+      if (progress && chunk.length >= 1 << 20) progress(done, total);
+      return check?.sink(chunk);
+    };
+    try {
+      j.moves[f.move]!.hashes[f.rel] = await copyFileVerified(join(paths.root, f.from), join(staging, f.rel), sink, bufs);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EACCES' && code !== 'EPERM') throw err;
+      throw new StagingRefusedError({ path: f.from, message: `cannot be read (${code}); fix its permissions (chmod u+r) and retry`, exitCode: ExitCode.environment });
+    }
+    const problem = await check?.result();
+    if (problem) throw new StagingRefusedError({ path: f.from + problem.at, message: problem.message, exitCode: problem.exitCode });
+    done.files++;
+    progress?.(done, total);
+    if (--left[f.move]! === 0) faultPoint(`stage:${f.move}`);
+  };
+  const lane = async (list: StageFile[], bufs: Buffer[], slice: boolean) => {
+    let since = performance.now();
+    for (const f of list) {
+      if (failed && failed.order < f.order) return;
+      try {
+        await copyOne(f, bufs);
+      } catch (err) {
+        if (!failed || f.order < failed.order) failed = { order: f.order, err };
+        return;
+      }
+      if (slice && performance.now() - since >= SLICE_MS) {
+        // Let the big lane see its finished copy and checks, so the worker never waits on this lane.
+        await new Promise((resolve) => setImmediate(resolve));
+        since = performance.now();
+      }
+    }
+  };
+  try {
+    await Promise.all([
+      // Shared buffers: the worker reads the big lane's chunks in place.
+      lane(files.filter((f) => f.bytes >= BIG_FROM_BYTES), copyBuffers(), false),
+      lane(files.filter((f) => f.bytes < BIG_FROM_BYTES), copyBuffers(BIG_FROM_BYTES, false), true),
+    ]);
   } finally {
     await worker?.close();
   }
+  if (failed) throw (failed as { err: unknown }).err;
 }
 
 /** Parent directories of the targets that do not exist yet, shallowest first. */

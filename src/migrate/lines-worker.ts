@@ -1,7 +1,8 @@
 // Checks JSON Lines in a worker thread. The line check is the largest CPU cost of migrating a big
-// log (~1.4 s per GiB); in a worker it runs on the second core while the main thread reads and
-// hashes and the libuv pool writes. Chunks are never copied: they live in a SharedArrayBuffer
-// both threads see, and the copy reuses a chunk only after the worker has answered for it.
+// log (~1.4 s per GiB); in a worker it runs on the second core while the main thread hashes the
+// chunks and compares each with its copy read back (the libuv pool reads and writes). Chunks are
+// never copied: they live in a SharedArrayBuffer both threads see, and the copy reuses a chunk only
+// after the worker has answered for it.
 import { Worker } from 'node:worker_threads';
 import { jsonSyntax } from './json-syntax.ts';
 

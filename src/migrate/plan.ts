@@ -1,13 +1,13 @@
 // The migration plan: every move old path -> new path with file counts and sizes, and every
 // problem the preflight finds. Reads only; `migrate --dry-run` prints exactly this.
-import { accessSync, constants, existsSync, statfsSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ExitCode, type ExitCodeValue } from '../errors.ts';
 import type { RepoPaths } from '../store/paths.ts';
 import { newSessionId } from '../store/sessions.ts';
 import { detectLayout, type LegacyEntry } from './legacy-layout.ts';
 import { checkFile, contentCheckFor } from './content-check.ts';
-import { hashFile, walkTree } from './tree.ts';
+import { hashFile, walkStillValid, walkTree, type TreeWalk } from './tree.ts';
 
 export type Prefer = 'old' | 'new';
 
@@ -45,9 +45,12 @@ export interface MigrationPlan {
 
 /**
  * `content: false` skips reading the files: a structural plan (moves, sizes, links, permissions,
- * conflicts, space). The migration checks contents as it copies them.
+ * conflicts, space). The migration checks contents (and that each file can be read) as it copies
+ * them. `walks`, when given, gets the tree listed for each legacy path, and a listing already in it
+ * is used again while walkStillValid says it holds: the plan under the lock and the copy need not
+ * list 10,000 checkpoints again after the plan made before the lock.
  */
-export function planMigration(paths: RepoPaths, opts: { prefer?: Prefer | undefined; content?: boolean } = {}): MigrationPlan {
+export function planMigration(paths: RepoPaths, opts: { prefer?: Prefer | undefined; content?: boolean } = {}, walks?: Map<string, TreeWalk>): MigrationPlan {
   const info = detectLayout(paths);
   const problems: PlanProblem[] = [];
   const moves: PlannedMove[] = [];
@@ -65,7 +68,9 @@ export function planMigration(paths: RepoPaths, opts: { prefer?: Prefer | undefi
       continue;
     }
     try {
-      const walk = walkTree(abs);
+      const known = walks?.get(entry.from);
+      const walk = known && walkStillValid(abs, known) ? known : walkTree(abs);
+      walks?.set(entry.from, walk);
       for (const odd of walk.odd) {
         problems.push({
           path: `${entry.from}/${odd.rel}`,
@@ -73,7 +78,7 @@ export function planMigration(paths: RepoPaths, opts: { prefer?: Prefer | undefi
           exitCode: ExitCode.badInput,
         });
       }
-      problems.push(...checkFiles(entry, abs, walk.files.map((f) => f.rel), opts.content !== false));
+      if (opts.content !== false) problems.push(...checkFiles(entry, abs, walk.files.map((f) => f.rel)));
       const to = entry.to.replace('<session>', sessionId ?? 'none');
       const move: PlannedMove = {
         from: entry.from,
@@ -128,20 +133,16 @@ function freshSessionId(paths: RepoPaths): string {
   return id;
 }
 
-/**
- * Every file must be readable; with `content`, every JSON and JSONL file must parse and a
- * checksummed state verify (the migration itself runs the same checks on the bytes it copies).
- */
-function checkFiles(entry: LegacyEntry, abs: string, rels: string[], content: boolean): PlanProblem[] {
+/** Every file can be read, every JSON and JSONL file parses and a checksummed state verifies. */
+function checkFiles(entry: LegacyEntry, abs: string, rels: string[]): PlanProblem[] {
   const problems: PlanProblem[] = [];
   const buf = Buffer.allocUnsafe(1 << 20);
   for (const rel of rels) {
     const at = rel ? `${entry.from}/${rel}` : entry.from;
     const file = rel ? join(abs, rel) : abs;
     try {
-      accessSync(file, constants.R_OK);
-      const check = content ? contentCheckFor(entry.kind, rel) : null;
-      const problem = check && checkFile(file, check, buf);
+      const check = contentCheckFor(entry.kind, rel);
+      const problem = check ? checkFile(file, check, buf) : (closeSync(openSync(file, 'r')), null);
       if (problem) problems.push({ path: at + problem.at, message: problem.message, exitCode: problem.exitCode });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;

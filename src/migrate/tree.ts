@@ -2,7 +2,7 @@
 // its sha256 taken on the way, and the copy compared byte for byte with the source before it counts.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readdirSync, readSync, write, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasync, fstatSync, fsyncSync, lstatSync, openSync, read, readdirSync, readSync, write, writeSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { linesCheck } from './json-syntax.ts';
 
@@ -17,13 +17,20 @@ export interface TreeWalk {
   dirs: string[];
   /** Relative paths that are neither files nor directories (links, sockets, devices). */
   odd: { rel: string; type: string }[];
+  /** The walked path's and each directory's identity and times as listed (see walkStillValid). */
+  stamps: Map<string, string>;
+}
+
+function stampOf(st: Stats): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
 /** Lists a file or a directory tree without following any link. */
 export function walkTree(path: string): TreeWalk {
-  const out: TreeWalk = { files: [], dirs: [], odd: [] };
+  const out: TreeWalk = { files: [], dirs: [], odd: [], stamps: new Map() };
   const visit = (abs: string, rel: string) => {
     const st = lstatSync(abs);
+    if (rel === '' || st.isDirectory()) out.stamps.set(rel, stampOf(st));
     if (st.isFile()) out.files.push({ rel, bytes: st.size });
     else if (st.isDirectory()) {
       out.dirs.push(rel);
@@ -34,8 +41,22 @@ export function walkTree(path: string): TreeWalk {
   return out;
 }
 
+/**
+ * Whether a listing of `path` still holds: no directory in it gained, lost or renamed an entry
+ * (its mtime and ctime would move), and the path is the same file. A file's own content may have
+ * changed since: the copy compares what it copies, whatever the listing said.
+ */
+export function walkStillValid(path: string, walk: TreeWalk): boolean {
+  try {
+    for (const [rel, stamp] of walk.stamps) if (stampOf(lstatSync(rel ? join(path, rel) : path)) !== stamp) return false;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const CHUNK = 1 << 20;
-/** Chunk of the pipelined copy: large enough that a 1 GiB log costs few syscalls and promises. */
+/** Chunk of a big file's check: large enough that a 1 GiB log costs few syscalls and messages. */
 const BIG_CHUNK = 4 << 20;
 
 /** sha256 of a file, read in 1 MiB chunks. */
@@ -60,7 +81,78 @@ export function hashFile(path: string, buf = Buffer.allocUnsafe(CHUNK)): string 
  */
 export type ChunkSink = (chunk: Buffer) => void | Promise<void>;
 
-/** Writes `length` bytes of `buf` at `position`: positioned, so writes in flight cannot reorder. */
+/**
+ * Chunk buffers for copyFileVerified: three for the chunks in flight, one the copy is read back
+ * into. Files smaller than one chunk take the one-read path. Shared, the default, so a LinesWorker
+ * can read the chunks in place.
+ */
+export function copyBuffers(size = BIG_CHUNK, shared = true): Buffer[] {
+  const all = shared ? Buffer.from(new SharedArrayBuffer(4 * size)) : Buffer.allocUnsafeSlow(4 * size);
+  return [0, 1, 2, 3].map((k) => all.subarray(k * size, (k + 1) * size));
+}
+
+function datasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * Copies `src` to a new file `dst` (same permission bits) and returns the sha256 of the copy. Every
+ * chunk is checked by `sink` (the content check, maybe in a worker), hashed, written, and read back
+ * from the copy and compared byte for byte with what was read from the source: that catches a
+ * short or damaged write before the source is ever moved, and a source that grew meanwhile.
+ * Durability comes from one `syncTree` over all the copies afterwards (an fsync per file cost 9 s
+ * of 16 on 10,000 checkpoints); a big file starts its writeback every 64 MiB on the way.
+ */
+export async function copyFileVerified(src: string, dst: string, sink?: ChunkSink, bufs = copyBuffers()): Promise<string> {
+  // O_NOFOLLOW: the walk saw a regular file; a link swapped in since must not be followed.
+  const inFd = openSync(src, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const st = fstatSync(inFd);
+    if (st.size >= bufs[0]!.length) return await copyChunked(inFd, st.mode, src, dst, sink, bufs);
+    // Small files (most checkpoints), without a promise unless the check makes one: 10,000 of them
+    // spent more in the bookkeeping of the big path than in their reads and writes.
+    const small = copySmall(inFd, st, src, dst, sink, bufs);
+    return typeof small === 'string' ? small : await small;
+  } finally {
+    closeSync(inFd);
+  }
+}
+
+function mismatch(src: string): Error {
+  return new Error(`the copy of ${src} does not match it byte for byte (did something write to it during the migration?); run the command again`);
+}
+
+/**
+ * One read of the source, one write, one read of the copy, compared with the bytes read.
+ * Read-write, so the copy is read back without opening it again: on 10,000 checkpoints the opens
+ * were the largest cost.
+ */
+function copySmall(inFd: number, st: { mode: number; size: number }, src: string, dst: string, sink: ChunkSink | undefined, bufs: Buffer[]): string | Promise<string> {
+  const outFd = openSync(dst, 'wx+', st.mode & 0o777);
+  let pending = false;
+  try {
+    const [buf, back] = [bufs[0]!, bufs[1]!];
+    // One read gets a regular file whole; other than its size means it changed since fstat.
+    const n = readSync(inFd, buf, 0, buf.length, 0);
+    if (n !== st.size) throw mismatch(src);
+    const chunk = buf.subarray(0, n);
+    const checked = sink?.(chunk);
+    const h = createHash('sha256').update(chunk);
+    let off = 0;
+    while (off < n) off += writeSync(outFd, chunk, off, n - off);
+    const finish = () => {
+      if (readFull(outFd, back.subarray(0, Math.min(back.length, n + 1)), 0) !== n || !back.subarray(0, n).equals(chunk)) throw mismatch(src);
+      return h.digest('hex');
+    };
+    if (!checked) return finish();
+    pending = true;
+    return checked.then(finish).finally(() => closeSync(outFd));
+  } finally {
+    if (!pending) closeSync(outFd);
+  }
+}
+
+/** Writes `length` bytes of `buf` at `position`, in the libuv pool. */
 function writeAt(fd: number, buf: Buffer, length: number, position: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const step = (off: number) => {
@@ -71,66 +163,76 @@ function writeAt(fd: number, buf: Buffer, length: number, position: number): Pro
   });
 }
 
-/** Three 4 MiB chunk buffers, shared so a LinesWorker can read them in place. */
-export function copyBuffers(): Buffer[] {
-  const shared = Buffer.from(new SharedArrayBuffer(3 * BIG_CHUNK));
-  return [0, 1, 2].map((k) => shared.subarray(k * BIG_CHUNK, (k + 1) * BIG_CHUNK));
-}
+/** Start writeback this often (bytes written), so the final sync finds little left to write. */
+const WRITEBACK_EVERY = 64 << 20;
 
 /**
- * Copies `src` to a new file `dst` (same permission bits) and returns the sha256 of the bytes
- * copied. While one chunk is written (libuv pool) and checked by `sink` (maybe in a worker), the
- * next is read and hashed, so the CPU work overlaps the writes. The copy is then compared
- * byte for byte with the source, which catches a short or damaged write and a source that
- * changed while it was copied, before the source is ever moved. Durability comes from one
- * `syncTree` over all the copies afterwards: an fsync per file cost 9 s of 16 on 10,000
- * checkpoints.
+ * Chunk by chunk: read from the source, written to the copy and read back from it (compared with
+ * the chunk), hashed, and checked by `sink`, all on the bytes of that one read. The reads and
+ * writes run in the libuv pool while the main thread hashes and the worker checks earlier chunks,
+ * so the check starts with the first chunk rather than after a whole-file copy, and each chunk is
+ * still in the CPU cache when it is written and read back.
  */
-export async function copyFileVerified(src: string, dst: string, sink?: ChunkSink, bufs = copyBuffers()): Promise<string> {
+async function copyChunked(inFd: number, mode: number, src: string, dst: string, sink: ChunkSink | undefined, bufs: Buffer[]): Promise<string> {
   const h = createHash('sha256');
-  // O_NOFOLLOW: the walk saw a regular file; a link swapped in since must not be followed.
-  const inFd = openSync(src, constants.O_RDONLY | constants.O_NOFOLLOW);
-  let outFd: number | undefined;
-  // What still uses each buffer: its chunk's write and check.
-  const busy: Promise<unknown>[] = bufs.map(() => Promise.resolve());
+  const outFd = openSync(dst, 'wx+', mode & 0o777);
+  const noop = () => undefined;
+  const size = bufs[0]!.length;
+  const back = bufs[3]!;
+  // What still uses each chunk buffer (its write, read back and check), and the read-backs, one at a
+  // time through `back`.
+  const busy: Promise<unknown>[] = [Promise.resolve(), Promise.resolve(), Promise.resolve()];
+  let verified: Promise<unknown> = Promise.resolve();
+  let writeback: Promise<unknown> = Promise.resolve();
+  let writebackDue = WRITEBACK_EVERY;
+  let next: Promise<number> = readFullAsync(inFd, bufs[0]!, 0);
+  let pos = 0;
   try {
-    const st = fstatSync(inFd);
-    // Read-write, so the comparison below reads the copy back without opening it again: on
-    // 10,000 checkpoints the opens were the largest cost.
-    outFd = openSync(dst, 'wx+', st.mode & 0o777);
-    const size = bufs[0]!.length;
-    if (st.size < size) {
-      // Small files (most checkpoints): one read, one write.
-      const n = readSync(inFd, bufs[0]!, 0, size, 0);
-      const chunk = bufs[0]!.subarray(0, n);
-      const checked = sink?.(chunk);
+    for (let k = 0; ; k = (k + 1) % 3) {
+      const n = await next;
+      const chunk = bufs[k]!.subarray(0, n);
+      const k1 = (k + 1) % 3;
+      const end = pos + n;
+      next = n === size ? busy[k1]!.then(() => readFullAsync(inFd, bufs[k1]!, end)) : Promise.resolve(0);
+      next.catch(noop);
+      if (n === 0) break;
+      const checked = Promise.resolve(sink?.(chunk));
+      const at = pos;
+      const written = writeAt(outFd, chunk, n, at);
+      verified = Promise.all([verified, written]).then(async () => {
+        const m = await readFullAsync(outFd, back.subarray(0, n), at);
+        if (m !== n || !back.subarray(0, n).equals(chunk)) throw mismatch(src);
+      });
+      busy[k] = Promise.all([checked, verified]);
+      busy[k]!.catch(noop);
       h.update(chunk);
-      let off = 0;
-      while (off < n) off += writeSync(outFd, chunk, off, n - off);
-      await checked;
-    } else {
-      for (let k = 0, pos = 0; ; k = (k + 1) % bufs.length) {
-        await busy[k];
-        const buf = bufs[k]!;
-        const n = readSync(inFd, buf, 0, size, pos);
-        if (n === 0) break;
-        const chunk = buf.subarray(0, n);
-        const checked = sink?.(chunk);
-        h.update(chunk);
-        busy[k] = Promise.all([writeAt(outFd, buf, n, pos), checked]);
-        pos += n;
+      pos = end;
+      if (pos >= writebackDue) {
+        writebackDue = pos + WRITEBACK_EVERY;
+        writeback = Promise.all([writeback, written]).then(() => datasync(outFd));
+        writeback.catch(noop);
       }
+      if (n < size) break;
     }
-    await Promise.all(busy);
-    if (!sameBytes(inFd, outFd, bufs[0]!, bufs[1]!)) {
-      throw new Error(`the copy of ${src} does not match it byte for byte (did something write to it during the migration?); run the command again`);
-    }
+    await Promise.all([...busy, verified, writeback]);
+    // Bytes added to the source after its last read would be missing from the copy.
+    if (fstatSync(inFd).size !== pos) throw mismatch(src);
   } finally {
-    await Promise.allSettled(busy);
-    closeSync(inFd);
-    if (outFd !== undefined) closeSync(outFd);
+    await Promise.allSettled([...busy, verified, writeback, next]);
+    closeSync(outFd);
   }
   return h.digest('hex');
+}
+
+/** readFull, in the libuv pool. */
+function readFullAsync(fd: number, buf: Buffer, pos: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const step = (n: number) => {
+      if (n === buf.length) return resolve(n);
+      read(fd, buf, n, buf.length - n, pos + n, (err, k) => (err ? reject(err) : k === 0 ? resolve(n) : step(n + k)));
+    };
+    step(0);
+  });
 }
 
 function readFull(fd: number, buf: Buffer<ArrayBufferLike>, pos: number): number {
@@ -141,17 +243,6 @@ function readFull(fd: number, buf: Buffer<ArrayBufferLike>, pos: number): number
     n += k;
   }
   return n;
-}
-
-/** Whether two open files hold the same bytes (positional reads: the offsets are left alone). */
-export function sameBytes(a: number, b: number, bufA: Buffer<ArrayBufferLike> = Buffer.allocUnsafe(CHUNK), bufB: Buffer<ArrayBufferLike> = Buffer.allocUnsafe(CHUNK)): boolean {
-  for (let pos = 0; ; ) {
-    const n = readFull(a, bufA, pos);
-    const m = readFull(b, bufB, pos);
-    if (n !== m || !bufA.subarray(0, n).equals(bufB.subarray(0, m))) return false;
-    if (n < bufA.length) return true;
-    pos += n;
-  }
 }
 
 /**
