@@ -17,7 +17,7 @@
 
 # Pinned by `npm run build`; do not edit by hand.
 ORCHESTRATOR_PINNED_VERSION="0.1.0"
-ORCHESTRATOR_PINNED_SHA256="8a53cc2aa530249178e6b67e27c4ac16e59a36d22ab4db5bc0e8d4ac90d437cb"
+ORCHESTRATOR_PINNED_SHA256="c969a6300be5aac74dbfdfd2abe1c38309a12a59abb96cbe1f76870555fff5f8"
 ORCHESTRATOR_PINNED_BASE_URL=""
 
 orchestrator_bootstrap() {

@@ -173,15 +173,25 @@ describe('legacy .secrets.enc (openssl enc -aes-256-cbc -pbkdf2)', () => {
     const listed = jsonOf(sec(c, ['list', '--json']));
     assert.deepEqual(listed.names, ['GITHUB_TOKEN', 'OPENAI_API_KEY']);
 
+    chmodSync(join(c.repo, '.secrets.enc'), 0o644);
+    const original = readFileSync(join(c.repo, '.secrets.enc'));
     ok(c.repo, ['migrate', '--yes'], { env: c.env });
     assert.ok(!existsSync(join(c.repo, '.secrets.enc')));
     assert.ok(existsSync(join(c.repo, '.orchestrator', 'secrets', 'secrets.enc')));
+    // Private once contained, whatever the legacy file's mode; secrets doctor has nothing to say about modes.
+    assert.equal(modeOf(join(c.repo, '.orchestrator', 'secrets', 'secrets.enc')), 0o600);
+    assert.equal(modeOf(join(c.repo, '.orchestrator', 'secrets')), 0o700);
+    assert.doesNotMatch(runCli(c.repo, ['secrets', 'doctor'], { env: c.env }).stdout, /mode \d+/);
     for (const [name, value] of Object.entries(LEGACY_VALUES)) assert.equal(getValue(c, name), value);
     const src = jsonOf(sec(c, ['sources', '--json']));
     assert.deepEqual(src.keys.map((k: any) => [k.name, k.source, k.from]), [
       ['GITHUB_TOKEN', 'legacy', '.orchestrator/secrets/secrets.enc'],
       ['OPENAI_API_KEY', 'legacy', '.orchestrator/secrets/secrets.enc'],
     ]);
+    // Rollback brings back the original, bytes and mode.
+    ok(c.repo, ['migrate', '--rollback'], { env: c.env });
+    assert.ok(readFileSync(join(c.repo, '.secrets.enc')).equals(original));
+    assert.equal(modeOf(join(c.repo, '.secrets.enc')), 0o644);
   });
 
   test('a YAML file as the Python tool wrote it, in .manus/secrets.enc, reads too', { skip: !HAS_OPENSSL && 'no openssl binary to write the file' }, () => {

@@ -105,6 +105,13 @@ function readBytes(path: string): Buffer | null {
   }
 }
 
+/**
+ * Encrypted secrets end up private whatever the legacy file's mode was, as `secrets set` keeps
+ * them (the original keeps its mode in the backup, and gets it back on rollback).
+ */
+const SECRET_FILE_MODE = 0o600;
+const SECRET_DIR_MODE = 0o700;
+
 /** JSON Lines files from this size on are checked in a worker thread (see lines-worker.ts). */
 const WORKER_FROM_BYTES = 16 << 20;
 /** Files from this size on go in the big-file lane (copyFileVerified in 4 MiB chunks, through the libuv pool). */
@@ -128,9 +135,9 @@ interface StageFile {
 /**
  * Copies every move into the staging directory, checking each file's content on the way. Big files
  * and small ones go in two lanes at once: while the libuv pool reads and writes a big log's chunks
- * and the worker checks them, the main thread copies checkpoints in between instead of waiting. When a file
- * is refused, files after it (in move and walk order) stop, files before it still finish, so the
- * refusal is the one a copy in order would give.
+ * and the worker checks them, the main thread copies checkpoints in between instead of waiting.
+ * When a file is refused, files after it (in move and walk order) stop, files before it still
+ * finish, so the refusal is the one a copy in order would give.
  */
 async function stageCopies(
   paths: RepoPaths,
@@ -145,7 +152,7 @@ async function stageCopies(
   for (const [i, m] of j.moves.entries()) {
     if (!m.to) continue;
     const walk = walks?.get(m.from) ?? walkTree(join(paths.root, m.from));
-    mkdirSync(dirname(join(staging, m.to)), { recursive: true });
+    mkdirSync(dirname(join(staging, m.to)), { recursive: true, mode: m.kind === 'secrets' ? SECRET_DIR_MODE : 0o777 });
     for (const d of walk.dirs) mkdirSync(join(staging, m.to, d), { recursive: true });
     for (const f of walk.files) {
       const rel = f.rel ? `${m.to}/${f.rel}` : m.to;
@@ -169,7 +176,8 @@ async function stageCopies(
       return check?.sink(chunk);
     };
     try {
-      j.moves[f.move]!.hashes[f.rel] = await copyFileVerified(join(paths.root, f.from), join(staging, f.rel), sink, bufs);
+      const mode = f.kind === 'secrets' ? SECRET_FILE_MODE : undefined;
+      j.moves[f.move]!.hashes[f.rel] = await copyFileVerified(join(paths.root, f.from), join(staging, f.rel), sink, bufs, mode);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EACCES' && code !== 'EPERM') throw err;
@@ -245,6 +253,7 @@ export function finishMigration(paths: RepoPaths, j0: Journal, now: () => string
     for (const [i, m] of j.moves.entries()) {
       if (m.to && existsSync(join(staging, m.to))) {
         if (existsSync(join(paths.container, m.to))) rmSync(join(paths.container, m.to), { recursive: true, force: true });
+        if (m.kind === 'secrets') mkdirSync(dirname(join(paths.container, m.to)), { recursive: true, mode: SECRET_DIR_MODE });
         renameInto(join(staging, m.to), join(paths.container, m.to));
       }
       faultPoint(`switch:${i}`);

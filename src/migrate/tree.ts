@@ -96,22 +96,30 @@ function datasync(fd: number): Promise<void> {
 }
 
 /**
- * Copies `src` to a new file `dst` (same permission bits) and returns the sha256 of the copy. Every
- * chunk is checked by `sink` (the content check, maybe in a worker), hashed, written, and read back
- * from the copy and compared byte for byte with what was read from the source: that catches a
- * short or damaged write before the source is ever moved, and a source that grew meanwhile.
- * Durability comes from one `syncTree` over all the copies afterwards (an fsync per file cost 9 s
- * of 16 on 10,000 checkpoints); a big file starts its writeback every 64 MiB on the way.
+ * Copies `src` to a new file `dst` (the source's permission bits unless `mode` is given) and returns
+ * the sha256 of the copy. Every chunk is checked by `sink` (the content check, maybe in a worker),
+ * hashed, written, read back from the copy and compared byte for byte with what was read from the
+ * source: that catches a short or damaged write before the source is ever moved, and a source that
+ * grew meanwhile. Durability comes from one `syncTree` over all the copies afterwards (an fsync per
+ * file cost 9 s of 16 on 10,000 checkpoints); a big file starts its writeback every 64 MiB.
  */
-export async function copyFileVerified(src: string, dst: string, sink?: ChunkSink, bufs = copyBuffers()): Promise<string> {
+export async function copyFileVerified(
+  src: string,
+  dst: string,
+  sink?: ChunkSink,
+  bufs = copyBuffers(),
+  /** The copy's permission bits; else the source's. */
+  mode?: number,
+): Promise<string> {
   // O_NOFOLLOW: the walk saw a regular file; a link swapped in since must not be followed.
   const inFd = openSync(src, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const st = fstatSync(inFd);
-    if (st.size >= bufs[0]!.length) return await copyChunked(inFd, st.mode, src, dst, sink, bufs);
+    const bits = mode ?? st.mode & 0o777;
+    if (st.size >= bufs[0]!.length) return await copyChunked(inFd, bits, src, dst, sink, bufs);
     // Small files (most checkpoints), without a promise unless the check makes one: 10,000 of them
     // spent more in the bookkeeping of the big path than in their reads and writes.
-    const small = copySmall(inFd, st, src, dst, sink, bufs);
+    const small = copySmall(inFd, bits, st.size, src, dst, sink, bufs);
     return typeof small === 'string' ? small : await small;
   } finally {
     closeSync(inFd);
@@ -127,14 +135,14 @@ function mismatch(src: string): Error {
  * Read-write, so the copy is read back without opening it again: on 10,000 checkpoints the opens
  * were the largest cost.
  */
-function copySmall(inFd: number, st: { mode: number; size: number }, src: string, dst: string, sink: ChunkSink | undefined, bufs: Buffer[]): string | Promise<string> {
-  const outFd = openSync(dst, 'wx+', st.mode & 0o777);
+function copySmall(inFd: number, mode: number, size: number, src: string, dst: string, sink: ChunkSink | undefined, bufs: Buffer[]): string | Promise<string> {
+  const outFd = openSync(dst, 'wx+', mode);
   let pending = false;
   try {
     const [buf, back] = [bufs[0]!, bufs[1]!];
     // One read gets a regular file whole; other than its size means it changed since fstat.
     const n = readSync(inFd, buf, 0, buf.length, 0);
-    if (n !== st.size) throw mismatch(src);
+    if (n !== size) throw mismatch(src);
     const chunk = buf.subarray(0, n);
     const checked = sink?.(chunk);
     const h = createHash('sha256').update(chunk);
@@ -175,7 +183,7 @@ const WRITEBACK_EVERY = 64 << 20;
  */
 async function copyChunked(inFd: number, mode: number, src: string, dst: string, sink: ChunkSink | undefined, bufs: Buffer[]): Promise<string> {
   const h = createHash('sha256');
-  const outFd = openSync(dst, 'wx+', mode & 0o777);
+  const outFd = openSync(dst, 'wx+', mode);
   const noop = () => undefined;
   const size = bufs[0]!.length;
   const back = bufs[3]!;
