@@ -17,7 +17,7 @@
 
 # Pinned by `npm run build`; do not edit by hand.
 ORCHESTRATOR_PINNED_VERSION="0.1.0"
-ORCHESTRATOR_PINNED_SHA256="c969a6300be5aac74dbfdfd2abe1c38309a12a59abb96cbe1f76870555fff5f8"
+ORCHESTRATOR_PINNED_SHA256="08439953d778dd75e37d00fb3ccdfd4e5b1a2844927eb5e7e1ff347f6d71c4fe"
 ORCHESTRATOR_PINNED_BASE_URL=""
 
 orchestrator_bootstrap() {
