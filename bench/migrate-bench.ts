@@ -327,7 +327,6 @@ function syncAll(): number {
   return run('sync', 'sync', []).ms;
 }
 
-/** cp -a of the legacy entries into a fresh directory; then sync. */
 /** How long a deleted tree's inode numbers stay "recently deleted" for ext4 (60 s), and a margin. */
 const SETTLE_MS = 65_000;
 
@@ -357,6 +356,7 @@ function settle(tree: Tree, bin: string): void {
   syncAll();
 }
 
+/** cp -a of the legacy entries into a fresh directory; then sync. */
 function baseline(tree: Tree, dest: string, bin: string): { cp: number; cpSync: number } {
   mkdirSync(dest);
   settle(tree, bin);

@@ -10,6 +10,7 @@ import {
   FIXTURES,
   git,
   makeRepo,
+  ok,
   readJson,
   refuses,
   repoFromFixture,
@@ -17,12 +18,7 @@ import {
   sessionDir,
   snapshotTree,
   type CliOptions,
-  type CliResult,
 } from './helpers/cli.ts';
-
-function ok(cwd: string, args: string[], opts: CliOptions = {}): CliResult {
-  return expectCode(runCli(cwd, args, opts), 0, `orchestrator ${args.join(' ')}`);
-}
 
 function json(cwd: string, args: string[], code = 0, opts: CliOptions = {}): any {
   return JSON.parse(expectCode(runCli(cwd, [...args, '--json'], opts), code, `orchestrator ${args.join(' ')} --json`).stdout);

@@ -10,6 +10,7 @@ import {
   expectCode,
   git,
   makeRepo,
+  ok,
   readJson,
   refuses,
   runCli,
@@ -17,16 +18,11 @@ import {
   snapshotTree,
   tempDir,
   type CliOptions,
-  type CliResult,
 } from './helpers/cli.ts';
 
 /** Every test gets its own global directory, so repos.json holds only its repos. */
 function home(): CliOptions {
   return { env: { ORCHESTRATOR_HOME: tempDir('orch-global-') } };
-}
-
-function ok(cwd: string, args: string[], opts: CliOptions): CliResult {
-  return expectCode(runCli(cwd, args, opts), 0, `orchestrator ${args.join(' ')}`);
 }
 
 function json(cwd: string, args: string[], opts: CliOptions, code = 0): any {

@@ -1,15 +1,15 @@
 // `config get|set|unset|show`: the layered configuration (CONTRACT §6) with the origin of every
 // value, and edits of one file: the repo's .orchestrator/config.yaml, or with --global the global
 // config.yaml. Higher layers (ORCHESTRATOR_<KEY>, flags) are never written, only reported.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bool } from '../cli/args.ts';
 import { setKey, unsetKey, type EditResult } from '../config/edit.ts';
 import { CONFIG_KEYS, KEY_BY_NAME, type KeySpec } from '../config/keys.ts';
 import { globalDir, holdsPythonSettings, loadConfig, type Config, type ConfigValue } from '../config/load.ts';
 import { parseFileEntries } from '../config/yaml-entries.ts';
-import { environmentErrorFrom, ExitCode, UsageError } from '../errors.ts';
+import { ExitCode, UsageError } from '../errors.ts';
 import { writeFileAtomic } from '../store/atomic-file.ts';
+import { readTextIfExists } from '../store/file-reads.ts';
 import { underGlobalLock } from '../store/global-lock.ts';
 import { ensureContainer } from '../store/repo-meta.ts';
 import { lockTimeoutMs, underRepoLock, type RepoContext } from '../store/workflow-session.ts';
@@ -84,20 +84,11 @@ function target(ctx: RepoContext, global: boolean): { path: string; shown: strin
   return { path: ctx.paths.config, shown: ctx.paths.rel(ctx.paths.config) };
 }
 
-function readOrEmpty(path: string, shown: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw environmentErrorFrom(err, shown);
-  }
-}
-
 /** Read, edit and write one file under the lock that guards it; nothing is written when nothing changes. */
 function editFile(ctx: RepoContext, global: boolean, edit: (text: string, shown: string, pythonShaped: boolean) => EditResult): EditResult & { shown: string } {
   const file = target(ctx, global);
   const apply = () => {
-    const text = readOrEmpty(file.path, file.shown);
+    const text = readTextIfExists(file.path, file.shown) ?? '';
     const pythonShaped = !global && holdsPythonSettings(parseFileEntries(text).entries);
     const result = edit(text, file.shown, pythonShaped);
     if (result.changed) {

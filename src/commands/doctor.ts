@@ -1,11 +1,12 @@
 // `doctor`: reads everything under .orchestrator/ and reports what is wrong, with the fix.
 // It writes only with --reseal, which accepts a hand-edited state under the lock, and with
 // --fix-repo-id, which gives a copied .orchestrator/ this repo's own id.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { bool } from '../cli/args.ts';
 import { NoWorkflowError } from '../errors.ts';
 import type { WorkflowState } from '../engine/workflow-state.ts';
 import { eventsAheadOfState } from '../engine/log-consistency.ts';
+import { entriesOrNone } from '../store/file-reads.ts';
 import { parseJsonLines } from '../store/jsonl.ts';
 import { LEGACY_SESSION_ID, type SessionPaths } from '../store/paths.ts';
 import { detectLayout } from '../migrate/legacy-layout.ts';
@@ -170,14 +171,6 @@ function examineSession(ctx: RepoContext, s: SessionPaths, add: (l: Finding['lev
       );
     }
   }
-  const leftovers = readdirSafe(s.dir).filter((n) => n.includes('.tmp-'));
+  const leftovers = entriesOrNone(s.dir).filter((n) => n.includes('.tmp-'));
   if (leftovers.length) add('note', paths.rel(s.dir), `${leftovers.length} temporary file(s) left by an interrupted write (${leftovers[0]}); safe to delete`);
-}
-
-function readdirSafe(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }

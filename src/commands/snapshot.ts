@@ -1,6 +1,6 @@
 // `snapshot export [FILE]` and `snapshot import FILE`: the persisted .orchestrator/ and
 // workflow.yaml as one .tar.gz (encrypted with a passphrase when it carries secrets/), and back.
-import { lstatSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bool, str } from '../cli/args.ts';
 import { AlreadyExistsError, environmentErrorFrom, InvalidSnapshotError, NoWorkflowError, PassphraseRequiredError, SnapshotOtherRepoError, UsageError } from '../errors.ts';
@@ -11,6 +11,7 @@ import { checkSnapshot, differs, keepOwnIdentity } from '../snapshot/import.ts';
 import { LIMITS } from '../snapshot/manifest.ts';
 import { swapPersisted } from '../statebranch/swap-in.ts';
 import { writeFileAtomic } from '../store/atomic-file.ts';
+import { existsNoFollow } from '../store/file-reads.ts';
 import { randomHex } from '../store/random-id.ts';
 import { ensureContainer, readRepoMeta } from '../store/repo-meta.ts';
 import { underRepoLock, underRepoLockAsync } from '../store/workflow-session.ts';
@@ -39,7 +40,7 @@ export function exportSnapshot({ args, ctx }: CommandInput): CommandResult {
   const now = new Date(ctx.now());
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const file = resolve(ctx.cwd, args.positionals[0] ?? `orchestrator-snapshot-${meta.repo_id}-${stamp}.tar.gz${passphrase ? '.enc' : ''}`);
-  if (exists(file) && !bool(args, 'force')) throw new AlreadyExistsError(`${file} exists; pass --force to overwrite it, or name another file`, { path: file });
+  if (existsNoFollow(file) && !bool(args, 'force')) throw new AlreadyExistsError(`${file} exists; pass --force to overwrite it, or name another file`, { path: file });
 
   const collected = underRepoLock(ctx, () => {
     try {
@@ -118,15 +119,6 @@ export async function importSnapshot({ args, ctx }: CommandInput): Promise<Comma
       notices,
     };
   });
-}
-
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The archive's bytes; its size is bounded first, so a huge file is refused before it is read. */

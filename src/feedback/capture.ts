@@ -2,10 +2,10 @@
 // each to its file under the repo lock. A file that already holds a record with the same
 // capture_id (same workflow, same state, same events) gets nothing, so capturing twice without a
 // change writes nothing, and a capture cut short between the two files is completed next time.
-import { readFileSync } from 'node:fs';
-import { NoWorkflowError, environmentErrorFrom } from '../errors.ts';
+import { NoWorkflowError } from '../errors.ts';
 import { bundledDefinition } from '../engine/load-definition.ts';
 import type { LogEvent } from '../engine/workflow-state.ts';
+import { readTextIfExists } from '../store/file-reads.ts';
 import { appendJsonLines, parseJsonLines } from '../store/jsonl.ts';
 import { checksumError } from '../store/state-file.ts';
 import { openWorkflow, underRepoLock, type OpenWorkflow, type RepoContext } from '../store/workflow-session.ts';
@@ -87,21 +87,12 @@ export function defaultVocabulary(): DefaultVocabulary {
 
 /** The session log's events; lines that do not parse are left out (doctor reports them). */
 function readEvents(path: string, shown: string): Partial<LogEvent>[] {
-  const text = readIfExists(path, shown);
-  return parseJsonLines(text)
+  return parseJsonLines(readTextIfExists(path, shown) ?? '')
     .records.map((r) => r.value)
     .filter((v): v is Partial<LogEvent> => typeof v === 'object' && v !== null && !Array.isArray(v));
 }
 
 function holdsCapture(path: string, captureId: string, shown: string): boolean {
-  return parseJsonLines(readIfExists(path, shown)).records.some((r) => (r.value as { capture_id?: unknown } | null)?.capture_id === captureId);
+  return parseJsonLines(readTextIfExists(path, shown) ?? '').records.some((r) => (r.value as { capture_id?: unknown } | null)?.capture_id === captureId);
 }
 
-function readIfExists(path: string, shown: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw environmentErrorFrom(err, shown);
-  }
-}

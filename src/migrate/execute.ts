@@ -8,11 +8,12 @@
 // A crash while staging is undone (the originals were never touched); from switching on, every
 // copy is complete and verified, so it is finished. Each step is idempotent, so recovery can
 // simply run the remaining steps again.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { detectEnvironment } from '../env/detect.ts';
 import { ExitCode, WorkflowStateConflictError } from '../errors.ts';
 import { fsyncDir, writeFileAtomic } from '../store/atomic-file.ts';
+import { entriesOrNone } from '../store/file-reads.ts';
 import type { RepoPaths } from '../store/paths.ts';
 import { ensureContainer } from '../store/repo-meta.ts';
 import { readCurrentSessionId, writeCurrentSessionId } from '../store/sessions.ts';
@@ -333,21 +334,13 @@ export function changesSince(paths: RepoPaths, j: Journal): string[] {
   }
   if (j.session_id) {
     const known = new Set(['meta.json', ...j.moves.filter((m) => m.to?.startsWith(`sessions/${j.session_id}/`)).map((m) => m.to!.split('/')[2]!)]);
-    for (const name of safeReaddir(paths.session(j.session_id).dir)) {
+    for (const name of entriesOrNone(paths.session(j.session_id).dir)) {
       // The temp file of a write killed before its rename (meta.json's, if the migration itself was
       // killed while switching) holds no work: rollback deletes it with the session.
       if (!known.has(name) && !ATOMIC_TEMP.test(name)) changed.push(`sessions/${j.session_id}/${name} (new since the migration)`);
     }
   }
   return changed;
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }
 
 /** Puts every legacy file back and removes what the migration created. Refuses if that would lose work. */

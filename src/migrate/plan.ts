@@ -142,7 +142,9 @@ function checkFiles(entry: LegacyEntry, abs: string, rels: string[]): PlanProble
     const file = rel ? join(abs, rel) : abs;
     try {
       const check = contentCheckFor(entry.kind, rel);
-      const problem = check ? checkFile(file, check, buf) : (closeSync(openSync(file, 'r')), null);
+      // A file whose content is not interpreted is only opened, to see that it can be read.
+      if (!check) closeSync(openSync(file, 'r'));
+      const problem = check && checkFile(file, check, buf);
       if (problem) problems.push({ path: at + problem.at, message: problem.message, exitCode: problem.exitCode });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;

@@ -9,6 +9,7 @@ import * as z from 'zod/mini';
 import { globalDir } from '../config/load.ts';
 import { CorruptFileError, LockTimeoutError, OrchestratorError, environmentErrorFrom } from '../errors.ts';
 import { writeFileAtomic } from '../store/atomic-file.ts';
+import { parseJsonText } from '../store/file-reads.ts';
 import { underGlobalLock } from '../store/global-lock.ts';
 import type { RepoPaths } from '../store/paths.ts';
 import { readRepoMeta } from '../store/repo-meta.ts';
@@ -49,13 +50,7 @@ export function readRegistry(path: string): Registry {
     throw environmentErrorFrom(err, path);
   }
   const fix = 'delete it: each repo is listed again after its next writing command';
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new CorruptFileError(`${path}: not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')}); ${fix}`, { path });
-  }
-  const parsed = RegistrySchema.safeParse(raw);
+  const parsed = RegistrySchema.safeParse(parseJsonText(text, path, fix));
   if (!parsed.success) throw new CorruptFileError(`${path}: not a repos registry (${parsed.error.issues[0]!.path.join('.') || '(root)'}: ${parsed.error.issues[0]!.message}); ${fix}`, { path });
   if (parsed.data.version > REGISTRY_VERSION) {
     throw new CorruptFileError(`${path}: version ${parsed.data.version} was written by a newer orchestrator; update this one (or ${fix})`, { path });

@@ -3,10 +3,11 @@
 // the old or the new version, never half-written. Machine-local entries (cache/, locks/ with the
 // held repo lock, secrets/, backups/) stay where they are. Callers hold the repo lock.
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentError, environmentErrorFrom } from '../errors.ts';
 import { fsyncDir } from '../store/atomic-file.ts';
+import { entriesOrNone, existsNoFollow } from '../store/file-reads.ts';
 import { isPersisted } from './snapshot.ts';
 
 /**
@@ -26,11 +27,11 @@ export function swapPersisted(container: string, staged: string, old: string, al
   };
   let keepOld = false;
   try {
-    const names = new Set([...list(container), ...list(staged)]);
+    const names = new Set([...entriesOrNone(container), ...entriesOrNone(staged)]);
     for (const name of names) {
       if (!isPersisted(name, true) && !also.has(name)) continue;
-      if (present(join(container, name))) move(join(container, name), join(old, name));
-      if (present(join(staged, name))) move(join(staged, name), join(container, name));
+      if (existsNoFollow(join(container, name))) move(join(container, name), join(old, name));
+      if (existsNoFollow(join(staged, name))) move(join(staged, name), join(container, name));
     }
   } catch (err) {
     try {
@@ -44,21 +45,4 @@ export function swapPersisted(container: string, staged: string, old: string, al
     if (!keepOld) rmSync(old, { recursive: true, force: true });
   }
   fsyncDir(container);
-}
-
-function present(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function list(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }

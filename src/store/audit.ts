@@ -3,9 +3,10 @@
 // first 32 hex of sha256(prev_hash + ":" + json.dumps({timestamp, event, data}, sort_keys=True)),
 // and the first record has neither the prefix nor prev_hash. Appends hold the repo lock (callers
 // do); verification reads only.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { LogEvent } from '../engine/workflow-state.ts';
 import { environmentErrorFrom } from '../errors.ts';
+import { readTextIfExists } from './file-reads.ts';
 import { appendJsonLines } from './jsonl.ts';
 import { pythonJsonDumps, sha256Hex } from './python-json.ts';
 
@@ -105,13 +106,8 @@ export interface ChainReport {
  * reads back as 1 and would fail; none of its audit records hold floats.
  */
 export function verifyAuditChain(path: string): ChainReport | null {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw environmentErrorFrom(err, path);
-  }
+  const text = readTextIfExists(path, path);
+  if (text === null) return null;
   let prev: string | undefined;
   let records = 0;
   const lines = text.split('\n');

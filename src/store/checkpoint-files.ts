@@ -7,6 +7,7 @@ import { CorruptFileError, UnknownCheckpointError, UsageError, environmentErrorF
 import type { CheckpointRecord } from '../engine/checkpoint.ts';
 import { WorkflowStateSchema, type WorkflowState } from '../engine/workflow-state.ts';
 import { writeFileAtomic } from './atomic-file.ts';
+import { parseJsonText } from './file-reads.ts';
 import { listCheckpoints, type CheckpointSummary } from './checkpoints.ts';
 import type { RepoPaths } from './paths.ts';
 
@@ -61,14 +62,7 @@ export function readCheckpointFile(path: string, paths: RepoPaths): LoadedCheckp
   } catch (err) {
     throw environmentErrorFrom(err, shown);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    const why = (err as Error).message.replace(/\s+/g, ' ');
-    throw new CorruptFileError(`${shown}: not valid JSON (${why}); ${fix}`, { path: shown });
-  }
-  const parsed = CheckpointFileSchema.safeParse(raw);
+  const parsed = CheckpointFileSchema.safeParse(parseJsonText(text, shown, fix));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new CorruptFileError(`${shown}: not a checkpoint (${issue.path.join('.') || '(root)'}: ${issue.message}); ${fix}`, { path: shown });

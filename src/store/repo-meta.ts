@@ -1,10 +1,11 @@
 // `.orchestrator/` itself: its .gitignore, meta.json with the stable repo id, created on first write.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { CorruptFileError, environmentErrorFrom } from '../errors.ts';
 import { deriveRepoIdentity } from '../repos/repo-id.ts';
 import { VERSION } from '../version.ts';
 import { writeFileAtomic } from './atomic-file.ts';
+import { readTextIfExists } from './file-reads.ts';
 import type { RepoPaths } from './paths.ts';
 
 export const LAYOUT = 'contained-v1';
@@ -25,13 +26,8 @@ export type RepoMeta = z.infer<typeof RepoMetaSchema>;
 export const DEFAULT_GITIGNORE = '*\n';
 
 export function readRepoMeta(paths: RepoPaths): RepoMeta | null {
-  let text: string;
-  try {
-    text = readFileSync(paths.meta, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw environmentErrorFrom(err, paths.rel(paths.meta));
-  }
+  const text = readTextIfExists(paths.meta, paths.rel(paths.meta));
+  if (text === null) return null;
   const parsed = (() => {
     try {
       return RepoMetaSchema.safeParse(JSON.parse(text));

@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { CorruptFileError, NoWorkflowError, UnknownSessionError, UsageError, environmentErrorFrom } from '../errors.ts';
 import { writeFileAtomic } from './atomic-file.ts';
+import { readTextIfExists } from './file-reads.ts';
 import { randomHex } from './random-id.ts';
 import { isValidSessionId, type RepoPaths, type SessionPaths } from './paths.ts';
 
@@ -16,14 +17,8 @@ export type SessionMeta = z.infer<typeof SessionMetaSchema>;
 
 /** `current`, without its (optional) trailing newline; null when absent or empty. */
 export function readCurrentSessionId(paths: RepoPaths): string | null {
-  let text: string;
-  try {
-    text = readFileSync(paths.current, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw environmentErrorFrom(err, paths.rel(paths.current));
-  }
-  const id = text.trim();
+  const id = readTextIfExists(paths.current, paths.rel(paths.current))?.trim();
+  if (id === undefined) return null;
   if (id === '') return null;
   if (!isValidSessionId(id)) {
     throw new CorruptFileError(`${paths.rel(paths.current)}: "${id.slice(0, 40)}" is not a session id; pick one with: orchestrator session switch ID`);

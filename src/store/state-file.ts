@@ -5,6 +5,7 @@ import { ChecksumMismatchError, CorruptFileError, environmentErrorFrom } from '.
 import { STATE_VERSION, WorkflowStateSchema, type WorkflowState } from '../engine/workflow-state.ts';
 import { VERSION } from '../version.ts';
 import { writeFileAtomic } from './atomic-file.ts';
+import { parseJsonText } from './file-reads.ts';
 import { stateChecksum } from './python-json.ts';
 
 export interface LoadedState {
@@ -59,17 +60,7 @@ export function readStateFile(path: string, shownAs = path, stampFile?: string):
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw environmentErrorFrom(err, shownAs);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    // JSON.parse quotes the text it choked on, newlines included; the error must stay one line.
-    const why = (err as Error).message.replace(/\s+/g, ' ');
-    throw new CorruptFileError(
-      `${shownAs}: not valid JSON (${why}); restore it from git or a checkpoint, or remove the session with: orchestrator session end`,
-      { path: shownAs },
-    );
-  }
+  const raw = parseJsonText(text, shownAs, 'restore it from git or a checkpoint, or remove the session with: orchestrator session end');
   const sealed = (raw as { _checksum?: unknown })?._checksum;
   if (stampFile && typeof sealed === 'string' && readStampRecord(stampFile) === stampRecord(stamp, sealed)) {
     return { state: raw as WorkflowState, checksumProblem: null, stamp, trusted: true };
