@@ -62,9 +62,11 @@ const srcRoot = join(root, 'src');
 // One directory per run, so concurrent builds (a test and a bench) cannot trip over each other.
 const workDir = join(root, '.tmp', 'ncc-src', `${process.pid}-${randomBytes(4).toString('hex')}`);
 const t0 = process.hrtime.bigint();
+// src/wasm/ is AssemblyScript, compiled by build/build-wasm.mjs into src/migrate/json-syntax-wasm.ts.
 const files = readdirSync(srcRoot, { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
   .map((f) => f.split('\\').join('/'))
+  .filter((f) => !f.startsWith('wasm/'))
   .sort();
 if (!files.includes(ENTRY)) {
   process.stderr.write(`build-ncc: src/${ENTRY} not found\n`);

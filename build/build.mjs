@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWasm } from './build-wasm.mjs';
 import { lazyGroups } from './lazy-groups.mjs';
 import { lazyModules } from './lazy-modules.mjs';
 
@@ -12,6 +13,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outfile = process.env.ORCHESTRATOR_OUTFILE ?? join(root, 'dist', 'orchestrator.js');
 
+// The WebAssembly JSON check is bundled as a generated source file: make it first.
+await buildWasm();
 mkdirSync(dirname(outfile), { recursive: true });
 const options = {
   absWorkingDir: root,

@@ -2,7 +2,7 @@
 // the migration preflight, so a difference either refuses a good log or lets a broken one through.
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { isBlank, isJsonText, linesCheck } from '../src/migrate/json-syntax.ts';
+import { isJsonText, linesCheck, syntaxInstance } from '../src/migrate/json-syntax.ts';
 
 function parses(bytes: Buffer): boolean {
   try {
@@ -42,8 +42,6 @@ test('only checks the given range', () => {
   const b = Buffer.from('xx{"a":[1]}yy');
   assert.equal(isJsonText(b, 2, 11), true);
   assert.equal(isJsonText(b, 2, 10), false, 'a truncated value must not borrow the bytes after its range');
-  assert.equal(isBlank(Buffer.from('a \t\r b'), 1, 5), true);
-  assert.equal(isBlank(Buffer.from(' x '), 0, 3), false);
 });
 
 /** A small seeded PRNG (mulberry32) so every run checks the same inputs and a failure reproduces. */
@@ -114,4 +112,229 @@ test('agrees with JSON.parse on 30,000 random and mutated documents', () => {
     }
     check(bytes);
   }
+});
+
+test('strings of every length up to 80, with a special byte at every place, whole and chunked (the 16-byte string scan)', () => {
+  const r = rng(1601);
+  const specials = ['"', '\\"', '\\\\', '\\u00e9', '\\x', '\\u12', '\t', '\u0001', '\n', 'é', '\u0000', '\u007f', '\u00ff'];
+  for (let len = 0; len <= 80; len++) {
+    for (let at = 0; at <= len; at++) {
+      const s = 'a'.repeat(at) + specials[(len * 7 + at) % specials.length] + 'b'.repeat(len - at);
+      for (const text of [`"${s}"`, `"${s}`, `["${s}", 1]`, `{"${s}": "${s}"}`]) {
+        const bytes = Buffer.from(text, 'utf8');
+        check(bytes);
+        // As a JSON Lines stream after a good line, fed in random pieces.
+        const stream = Buffer.concat([Buffer.from('{"ok": true}\n'), bytes, Buffer.from('\n')]);
+        const lines = linesCheck();
+        for (let i = 0; i < stream.length; ) {
+          const size = 1 + Math.floor(r() * 40);
+          lines.feed(stream.subarray(i, i + size));
+          i += size;
+        }
+        assert.equal(lines.end(), firstBadLineByParse(stream), JSON.stringify(stream.toString('latin1')));
+      }
+    }
+  }
+});
+
+test('a document never reads past its own bytes (an unterminated string after a longer one)', () => {
+  for (let n = 0; n <= 40; n++) {
+    assert.equal(isJsonText(Buffer.from(`"${'a'.repeat(n + 20)}"`), 0, n + 22), true);
+    const cut = Buffer.from(`"${'a'.repeat(n)}`);
+    assert.equal(isJsonText(cut, 0, cut.length), false, `unterminated string of ${n} bytes`);
+  }
+});
+
+test('documents and lines larger than the 1 MiB piece the module takes at a time', () => {
+  const items = Array.from({ length: 60_000 }, (_, i) => `"item ${i} ${'x'.repeat(i % 90)}"`);
+  const doc = Buffer.from(`[${items.join(',\n')}]`);
+  assert.ok(doc.length > 3 << 20);
+  assert.equal(isJsonText(doc, 0, doc.length), true);
+  const broken = Buffer.from(doc);
+  broken[Math.floor(broken.length * 0.8)] = 0x01; // a control byte inside a string, deep in
+  assert.equal(isJsonText(broken, 0, broken.length), parses(broken));
+  assert.equal(parses(broken), false);
+  // The same text as one JSON line (newlines inside a value end the line: the first line is bad).
+  const lines = linesCheck();
+  lines.feed(doc);
+  assert.equal(lines.end(), 1);
+  const oneLine = Buffer.from(`[${items.join(', ')}]\n{"next": 2}\n{bad\n`);
+  const l2 = linesCheck();
+  l2.feed(oneLine);
+  assert.equal(l2.end(), 3);
+});
+
+test('streams checked at once keep their own state, and whole documents checked between them do not disturb them', () => {
+  const a = linesCheck();
+  const b = linesCheck();
+  a.feed(Buffer.from('{"a": "first half'));
+  b.feed(Buffer.from('[1, 2'));
+  assert.equal(isJsonText(Buffer.from('{"x": 1}'), 0, 8), true);
+  assert.equal(isJsonText(Buffer.from('{"x": '), 0, 6), false);
+  a.feed(Buffer.from(' second half"}\n{"b": 2}\n'));
+  b.feed(Buffer.from(', 3]\n{"c": }\n'));
+  assert.equal(a.end(), null);
+  assert.equal(b.end(), 2);
+});
+
+/** linesCheck over `text` fed in chunks of `size` bytes. */
+function firstBadInChunks(text: string, size: number): number | null {
+  const bytes = Buffer.from(text);
+  const lines = linesCheck();
+  for (let at = 0; at < bytes.length; at += size) lines.feed(bytes.subarray(at, at + size));
+  return lines.end();
+}
+
+test('finds the first bad line, at any chunk size', () => {
+  const cases: [string, number | null][] = [
+    ['{"a":1}\n{"b":\n{"c":3}\n', 2],
+    ['{"a":1}\n{"b":2}', null],
+    ['{"a":1}\n{"b":', 2],
+    ['', null],
+    ['\n\n{"a":1}\n\n', null],
+    ['{"a":1}\n{"b":2}\n{"c":"ünï😀"}\n{"d":4}x\n', 4],
+  ];
+  for (const [text, want] of cases) {
+    for (const size of [1, 2, 3, 5, 7, 64, 1 << 20]) {
+      assert.equal(firstBadInChunks(text, size), want, `${JSON.stringify(text)} with ${size}-byte chunks`);
+    }
+  }
+});
+
+test('multi-byte characters split across chunks still parse', () => {
+  const line = JSON.stringify({ message: 'Größe 日本語 😀'.repeat(50) });
+  const text = Array.from({ length: 200 }, () => line).join('\n') + '\n';
+  for (const size of [1, 3, 7, 101, 4096]) assert.equal(firstBadInChunks(text, size), null, `${size}-byte chunks`);
+});
+
+// The block checker (src/wasm/json-syntax.ts `fast`) takes whole lines of a chunk 64 bytes at a
+// time and hands any line it cannot vouch for to the byte machine. It must never vouch for a bad
+// line, and must not change which line is reported first, wherever the 64-byte blocks fall.
+
+/** Log-like lines: the Python tool's shape, with escapes, numbers, literals, nesting and noise. */
+function logLine(r: () => number): string {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const text = () =>
+    pick(['', 'Completed item: clarifying_questions', 'quote \\" inside', 'back\\\\slash', 'tab\\tand\\nnewline', 'caf\\u00e9', 'slash \\/ ok', 'Größe 日本語 😀', 'x'.repeat(Math.floor(r() * 90))]);
+  const atom = () => pick(['null', 'true', 'false', '0', '-1', '3.25', '1e21', '-2.5E-7', '123456789', '0.5e+3']);
+  const value = (depth: number): string => {
+    const k = r() * (depth > 2 ? 2 : 4);
+    if (k < 1) return `"${text()}"`;
+    if (k < 2) return atom();
+    if (k < 3) return `[${Array.from({ length: Math.floor(r() * 4) }, () => value(depth + 1)).join(pick([',', ', ', ' , ']))}]`;
+    return `{${Array.from({ length: Math.floor(r() * 4) }, () => `"${pick(['reason', 'notes', 'n', 'é'])}"${pick([':', ': ', ' :\t'])}${value(depth + 1)}`).join(pick([',', ', ']))}}`;
+  };
+  if (r() < 0.05) return pick(['', '  ', '\t\r', '[]', '"just a string"', '42']);
+  const fields = [
+    `"timestamp": "2024-01-08T09:00:${String(Math.floor(r() * 60)).padStart(2, '0')}.200000Z"`,
+    `"event_type": "${pick(['item_completed', 'item_skipped', 'phase_started'])}"`,
+    `"workflow_id": "wf_36de1c52"`,
+    `"phase_id": ${pick(['null', '"PLAN"'])}`,
+    `"message": "${text()}"`,
+    `"details": ${value(1)}`,
+    `"actor": "system"`,
+  ];
+  return `{${fields.join(', ')}}${pick(['', '', ' ', '\r'])}`;
+}
+
+/** Breaks a line the ways a crash or an editor would: a byte inserted, dropped or changed, a cut. */
+function mutate(line: string, r: () => number): Buffer {
+  const b = Buffer.from(line, 'utf8');
+  const at = Math.floor(r() * (b.length + 1));
+  const noise = ['"', '\\', '{', '}', '[', ']', ',', ':', '0', '-', '.', 'e', ' ', '\t', 'n', 'u', 'x', '\u0001', '\u00ff', '\r'];
+  const op = r();
+  let out: Buffer;
+  if (op < 0.4) out = Buffer.concat([b.subarray(0, at), Buffer.from(noise[Math.floor(r() * noise.length)]!, 'latin1'), b.subarray(at)]);
+  else if (op < 0.75) out = Buffer.concat([b.subarray(0, at), b.subarray(at + 1)]);
+  else if (op < 0.9 && at < b.length) (out = Buffer.from(b))[at] = Math.floor(r() * 256);
+  else out = b.subarray(0, at);
+  return Buffer.from(out.map((c) => (c === 0x0a ? 0x20 : c)));
+}
+
+/** Lines joined into a JSON Lines stream. */
+function stream(lines: (string | Buffer)[], finalNewline: boolean): Buffer {
+  const parts = lines.flatMap((l, i) => [i ? Buffer.from('\n') : Buffer.alloc(0), typeof l === 'string' ? Buffer.from(l, 'utf8') : l]);
+  return Buffer.concat([...parts, Buffer.from(finalNewline ? '\n' : '')]);
+}
+
+/** linesCheck over `bytes` fed in chunks whose sizes `size()` gives. */
+function firstBadFed(bytes: Buffer, size: () => number): number | null {
+  const lines = linesCheck();
+  for (let at = 0; at < bytes.length; ) {
+    const n = size();
+    lines.feed(bytes.subarray(at, at + n));
+    at += n;
+  }
+  return lines.end();
+}
+
+test('JSON Lines in big chunks (the block checker): the first bad line agrees with JSON.parse on 3,000 log-like streams', () => {
+  const r = rng(20261206);
+  for (let n = 0; n < 3_000; n++) {
+    const count = 1 + Math.floor(r() * 60);
+    const badRate = n % 4 === 0 ? 0 : 0.02 + r() * 0.1;
+    const lines = Array.from({ length: count }, () => {
+      const line = logLine(r);
+      return r() < badRate ? mutate(line, r) : line;
+    });
+    const bytes = stream(lines, r() < 0.7);
+    const want = firstBadLineByParse(bytes);
+    const sizes = [() => bytes.length || 1, () => 4096, () => 1 + Math.floor(r() * 700)];
+    for (const size of sizes) assert.equal(firstBadFed(bytes, size), want, JSON.stringify(bytes.toString('latin1')));
+  }
+});
+
+test('the block checker at every 64-byte alignment: escapes, quotes, numbers and line ends on block edges', () => {
+  const tricky = [
+    '{"a": "x\\\\"}',
+    '{"a": "x\\\\\\"y"}',
+    '{"a": "x\\\\\\\\", "b": 1}',
+    '{"a": "\\"\\"\\"", "b": [1.5e-3, -0, true]}',
+    '{"a": "x\\"}',
+    '{"a": "\\u00e9\\u12"}',
+    '{"a": 12345678901234567890.125e+10}',
+    '{"a": 1.}',
+    '{"a": "tab\there"}',
+    '{"a": nul}',
+    '{"a": [[[[[[]]]]]]}',
+    '"\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\"',
+    '{}',
+    '',
+    ' \r',
+  ];
+  for (const line of tricky) {
+    for (let shift = 0; shift < 70; shift++) {
+      // A good line of `shift` bytes first moves everything after it along the 64-byte blocks.
+      const pad = shift < 2 ? '' : `"${'p'.repeat(shift - 2)}"`;
+      const text = Buffer.from([pad, line, pad, line, '{"z": 0}', ''].join('\n'), 'latin1');
+      assert.equal(firstBadFed(text, () => text.length), firstBadLineByParse(text), JSON.stringify(text.toString('latin1')));
+    }
+  }
+});
+
+test('the block checker hands deep nesting (past its 64 levels) to the byte machine', () => {
+  for (const depth of [63, 64, 65, 200]) {
+    const good = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const bad = `${'['.repeat(depth)}${']'.repeat(depth - 1)}`;
+    for (const [text, want] of [
+      [`{"a": 1}\n${good}\n{"b": 2}\n`, null],
+      [`{"a": 1}\n${bad}\n{"b": 2}\n`, 2],
+      [`${good}\n${good}\n${bad}\n`, 3],
+    ] as const) {
+      const bytes = Buffer.from(text);
+      assert.equal(firstBadFed(bytes, () => bytes.length), want, `depth ${depth}: ${text.slice(0, 40)}`);
+    }
+  }
+});
+
+test('the block checker vouches for log lines itself (the byte machine is the exception)', () => {
+  const exports = syntaxInstance();
+  const r = rng(5);
+  const text = stream(Array.from({ length: 5_000 }, () => logLine(r)), true);
+  exports.reset(0);
+  const at = exports.prepare(text.length);
+  new Uint8Array(exports.memory.buffer, at, text.length).set(text);
+  assert.equal(exports.scan(text.length), 0);
+  assert.equal(exports.finish(), 0);
+  assert.equal(exports.vouched(), 5_000, 'lines the block checker vouched for');
 });

@@ -3,7 +3,7 @@
 // meanwhile on the main thread) are staged at the same time. The result must be the same as copying one file after the other:
 // every byte arrives, and a refusal names the first bad file in move order, with its line.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ok, readJson, refuses, repoFromFixture, runCli, snapshotTree } from './helpers/cli.ts';
@@ -85,4 +85,30 @@ describe('a big log and many checkpoints staged at once', () => {
     assert.equal(runCli(repo, ['migrate', '--yes']).code, 0);
     assertWhollyContained(repo, originals);
   });
+
+  test('big files found only inside a legacy directory are hashed and checked by workers started during the copy', () => {
+    const repo = repoFromFixture('v2-root');
+    // 20 MiB each: a checkpoint (one JSON document) and a feedback log (JSON Lines, in the root).
+    const bigCheckpoint = join(repo, '.workflow_checkpoints', 'cp_20260107_000000_big000.json');
+    writeFileSync(bigCheckpoint, JSON.stringify({ checkpoint_id: 'cp_20260107_000000_big000', notes: Array.from({ length: 200_000 }, (_, i) => `note ${i} ${'x'.repeat(90)}`) }));
+    const line = JSON.stringify({ timestamp: '2024-01-08T09:00:00Z', event_type: 'feedback', message: 'y'.repeat(300) });
+    writeFileSync(join(repo, '.workflow_feedback.jsonl'), `${line}\n`.repeat(Math.ceil((20 << 20) / (line.length + 1))));
+    const originals = legacyFiles(repo);
+    ok(repo, ['migrate', '--yes']);
+    assertWhollyContained(repo, originals);
+    const journal = readJson(join(repo, '.orchestrator', 'migration.json'));
+    const hashes = Object.assign({}, ...journal.moves.map((m: { hashes: Record<string, string> }) => m.hashes)) as Record<string, string>;
+    const checkpoint = Object.keys(hashes).find((k) => k.endsWith('cp_20260107_000000_big000.json'))!;
+    assert.equal(hashes[checkpoint], originals.get('.workflow_checkpoints/cp_20260107_000000_big000.json'));
+    assert.equal(hashes['feedback/workflow.jsonl'], originals.get('.workflow_feedback.jsonl'));
+  });
+
+  test('workers started early for a big log change nothing when the plan refuses before the copy', () => {
+    const { repo } = bigTree();
+    symlinkSync('/etc/hostname', join(repo, '.workflow_checkpoints', 'cp_link.json'));
+    refusedMigrate(repo, [/\.workflow_checkpoints\/cp_link\.json: is a symlink/]);
+    rmSync(join(repo, '.workflow_checkpoints', 'cp_link.json'));
+    refuses(repo, ['migrate'], 2, [/needs a yes: rerun with --yes/]);
+  });
 });
+

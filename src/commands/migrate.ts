@@ -3,7 +3,7 @@ import { bool, str } from '../cli/args.ts';
 import { OrchestratorError, UsageError, type ExitCodeValue } from '../errors.ts';
 import { existsSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { abandonStaging, finishMigration, rollbackMigration, runMigration, StagingRefusedError, type MigrationProgress } from '../migrate/execute.ts';
+import { abandonStaging, finishMigration, rollbackMigration, runMigration, StagingRefusedError, startStagingWorkers, type MigrationProgress, type StagingWorkers } from '../migrate/execute.ts';
 import { isInterrupted, readJournal, type Journal } from '../migrate/journal.ts';
 import { planMigration, type MigrationPlan, type Prefer } from '../migrate/plan.ts';
 import type { TreeWalk } from '../migrate/tree.ts';
@@ -91,6 +91,7 @@ export async function migrateNow(
   progress?: MigrationProgress,
   /** The caller's structural plan, made just before with these listings (see planMigration). */
   early: { plan: MigrationPlan; walks: Map<string, TreeWalk> } = structuralPlan(ctx, prefer),
+  workers?: StagingWorkers,
 ): Promise<{ plan: MigrationPlan; journal: Journal | null; already: boolean }> {
   // Refuse before taking the lock (which creates .orchestrator/locks/), unless files moved while
   // they were checked: another migrate holds the lock then, and the plan under the lock decides.
@@ -102,7 +103,7 @@ export async function migrateNow(
       const plan = planMigration(ctx.paths, { prefer, content: false }, early.walks);
       if (plan.moves.length === 0) return { plan, journal: readJournal(ctx.paths), already: true };
       refuseProblems(plan);
-      return { plan, journal: await runMigration(ctx.paths, plan, ctx.now, progress, early.walks), already: false };
+      return { plan, journal: await runMigration(ctx.paths, plan, ctx.now, { progress, walks: early.walks, workers }), already: false };
     });
   } catch (err) {
     if (!(err instanceof StagingRefusedError)) throw err;
@@ -153,6 +154,16 @@ export async function run({ args, ctx }: CommandInput): Promise<CommandResult> {
     };
   }
   const dryRun = bool(args, 'dry-run');
+  // Worker threads for a big legacy file start now, while the plan lists the tree.
+  const workers = !dryRun && bool(args, 'yes') ? startStagingWorkers(ctx.paths) : undefined;
+  try {
+    return await planAndMigrate(ctx, args, prefer, dryRun, workers);
+  } finally {
+    await workers?.close();
+  }
+}
+
+async function planAndMigrate(ctx: RepoContext, args: CommandInput['args'], prefer: Prefer | undefined, dryRun: boolean, workers: StagingWorkers | undefined): Promise<CommandResult> {
   const walks = new Map<string, TreeWalk>();
   const plan = planMigration(ctx.paths, { prefer, content: dryRun }, walks);
   if (dryRun) {
@@ -169,7 +180,7 @@ export async function run({ args, ctx }: CommandInput): Promise<CommandResult> {
     refuseProblems(plan);
     throw new UsageError(`migrate moves ${plan.files} legacy files into .orchestrator/ and needs a yes: rerun with --yes (orchestrator migrate --dry-run shows the plan)`);
   }
-  const r = await migrateNow(ctx, prefer, progressBar(), { plan, walks });
+  const r = await migrateNow(ctx, prefer, progressBar(), { plan, walks }, workers);
   if (r.already) {
     const done = r.journal?.status === 'done';
     return {

@@ -8,7 +8,7 @@ import { ExitCode, type ExitCodeValue } from '../errors.ts';
 import { stateChecksum } from '../store/python-json.ts';
 import { isJsonText, linesCheck } from './json-syntax.ts';
 import type { LegacyRule } from './legacy-layout.ts';
-import type { LinesWorker } from './lines-worker.ts';
+import type { ChunkWorker } from './chunk-worker.ts';
 import type { ChunkSink } from './tree.ts';
 
 export interface ContentProblem {
@@ -33,7 +33,7 @@ function badLine(line: number | null): ContentProblem | null {
  * The check for one file of a legacy entry, or null when its content is not interpreted. With a
  * worker, JSON Lines are checked there (the chunks must then lie in its shared buffer).
  */
-export function contentCheckFor(kind: LegacyRule['kind'], rel: string, worker?: LinesWorker): ContentCheck | null {
+export function contentCheckFor(kind: LegacyRule['kind'], rel: string, worker?: ChunkWorker<'lines'>): ContentCheck | null {
   if (kind === 'log' || kind === 'jsonl') {
     if (worker) {
       const stream = worker.stream();
@@ -43,13 +43,16 @@ export function contentCheckFor(kind: LegacyRule['kind'], rel: string, worker?: 
     return { sink: lines.feed, result: () => badLine(lines.end()) };
   }
   if (kind === 'state' || kind === 'json' || (kind === 'checkpoints' && rel.endsWith('.json'))) {
-    // Whole JSON documents are small (a state, a checkpoint): keep the bytes, judge at the end.
+    // Whole JSON documents are small (a state, a checkpoint): judged on the bytes when the file came
+    // in one chunk, else kept and judged at the end.
+    let problem: ContentProblem | null | undefined;
     const parts: Buffer[] = [];
     return {
-      sink: (chunk) => {
-        parts.push(Buffer.from(chunk));
+      sink: (chunk, whole) => {
+        if (whole) problem = jsonProblem(kind, chunk);
+        else parts.push(Buffer.from(chunk));
       },
-      result: () => jsonProblem(kind, Buffer.concat(parts)),
+      result: () => (problem !== undefined ? problem : jsonProblem(kind, Buffer.concat(parts))),
     };
   }
   return null;
@@ -91,7 +94,7 @@ export function checkFile(path: string, check: ContentCheck, buf = Buffer.allocU
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
-      check.sink(buf.subarray(0, n));
+      check.sink(buf.subarray(0, n), false);
     }
   } finally {
     closeSync(fd);

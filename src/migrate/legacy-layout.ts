@@ -35,6 +35,8 @@ export const LEGACY_RULES: readonly LegacyRule[] = [
 export interface LegacyEntry extends LegacyRule {
   /** lstat type: a symlink is reported, never followed. */
   type: 'file' | 'dir' | 'symlink' | 'other';
+  /** Size of a file (0 for anything else). */
+  bytes: number;
 }
 
 /** The legacy paths present in this repo, in rule order. */
@@ -48,7 +50,7 @@ export function findLegacyEntries(paths: RepoPaths): LegacyEntry[] {
       continue;
     }
     const type = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
-    found.push({ ...rule, type });
+    found.push({ ...rule, type, bytes: type === 'file' ? st.size : 0 });
   }
   return found;
 }
