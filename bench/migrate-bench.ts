@@ -23,16 +23,18 @@
 //   the disk of its own copy. After every run the journal's sha256 of each copy is checked against
 //   a manifest made when the tree was written (so the copies, and the sources they were read from,
 //   are byte for byte the pristine files), and the originals must be gone from the repo root.
-// - Both sides read the same source inodes from a warm page cache, and before every timed step the
-//   bench runs `sync` (untimed) so that neither side pays for the other's dirty pages.
-// - Before every timed step the previous step's output is deleted, then the bench waits SETTLE_MS
-//   (65 s; about 7 minutes per bench of 3 runs): for a minute after 10,000 files are deleted, ext4
-//   skips their inode numbers when it allocates (recently_deleted() in the kernel's inode
-//   allocator), and each of the next 10,000 creates pays for the scan (perf: 74% of a `cp -a` of
-//   the checkpoints right after such a delete, a fifth of the migration's main thread), which
-//   charged it to whichever side ran next. Keeping every output instead made each later step slower
-//   (fresh memory and disk in this VM). Then the pristine tree is read once and both programs run
-//   once (`--version`), untimed: a VM may page out what sat idle for that minute.
+// - Both sides read the same source inodes from a warm page cache.
+// - No output is deleted until the bench ends (all of them together, untimed), so the tree needs
+//   about (2 x runs + 1) times its size on disk; the bench checks for that first. Deleting an
+//   output between steps made the next step pay for it: ext4 will not reuse an inode number for
+//   60 s after its file was deleted, 360 s while the inode table block is still dirty in the
+//   journal (recently_deleted() in its inode allocator), so each of the next 10,000 creates
+//   scanned past the deleted ones (perf: 2-3.5 s of system time in find_get_block_common under
+//   recently_deleted, even 65 s after the delete and a sync). The same holds for a mass deletion
+//   on the same file system just before the bench: give it several minutes.
+// - Before every timed step the bench runs `sync` (so that neither side pays for the other's dirty
+//   pages), waits SETTLE_MS (5 s) for background writeback and journal work, reads the pristine
+//   tree once and runs both programs once (`--version`), all untimed.
 // - Baseline: `cp -a` of the three legacy entries into a fresh directory, then `sync`. The
 //   migration syncs everything it writes (and reads each copy back to verify it) before it
 //   reports success, so its data is on disk when it exits; `cp -a` alone returns while the data is
@@ -45,7 +47,7 @@
 //   that is missing, VmHWM from /proc/<pid>/status polled every 10 ms). MB = 1,000,000 bytes.
 // Exits 1 only when a measurement could not be taken; a missed target is printed as MISSED.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statfsSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, type as osType } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -327,19 +329,11 @@ function syncAll(): number {
   return run('sync', 'sync', []).ms;
 }
 
-/** How long a deleted tree's inode numbers stay "recently deleted" for ext4 (60 s), and a margin. */
-const SETTLE_MS = 65_000;
+/** Quiet time before each timed step, after a sync. */
+const SETTLE_MS = 5_000;
 
-/** The previous timed step's output, deleted before the next step (see the top of this file). */
-let previousOutput: string | null = null;
-
-/**
- * Before a timed step: the previous output deleted, a pause (also for whatever was deleted before
- * the bench began), then the pristine tree read and both programs run once, sync.
- */
+/** Before a timed step: sync, a pause, then the pristine tree read and both programs run once, sync. */
 function settle(tree: Tree, bin: string): void {
-  if (previousOutput) rmSync(previousOutput, { recursive: true, force: true });
-  previousOutput = null;
   syncAll();
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
   run('cp --version', 'cp', ['--version']);
@@ -364,7 +358,6 @@ function baseline(tree: Tree, dest: string, bin: string): { cp: number; cpSync: 
   const s = syncAll();
   const copied = listFiles(dest).length;
   if (copied !== tree.files) throw new MeasurementError(`cp -a copied ${copied} files, expected ${tree.files}`);
-  previousOutput = dest;
   return { cp, cpSync: cp + s };
 }
 
@@ -433,7 +426,6 @@ async function migrateOnce(tree: Tree, o: MigrateOptions, work: string, i: numbe
   const repo = legacyRepo(tree, join(work, `repo-${i}`));
   syncAll();
   const r = await timedNode(o.bin, ['migrate', '--yes', '--json'], repo, env);
-  previousOutput = repo;
   // The result, and the journal's sha256 of every copy, against the pristine manifest.
   const out = JSON.parse(r.stdout) as { ok?: boolean; files?: number; bytes?: number; session_id?: string };
   if (!out.ok || out.files !== tree.files || out.bytes !== tree.bytes) {
@@ -508,6 +500,10 @@ export async function runMigrateBench(o: MigrateOptions, progress: (line: string
       seconds_to_make: round(made, 1),
     };
     progress(`  ${tree.files} files, ${tree.bytes} bytes, made in ${made.toFixed(1)} s`);
+    // Every step's output stays until the end (see the top of this file).
+    const need = tree.bytes * (2 * o.runs) * 1.05;
+    const fs = statfsSync(work);
+    if (fs.bavail * fs.bsize < need) throw new MeasurementError(`${work} has ${(fs.bavail * fs.bsize / 1e9).toFixed(1)} GB free; ${o.runs} runs need ${(need / 1e9).toFixed(1)} GB (fewer --runs, or a smaller --log-mb)`);
     mkdirSync(join(work, 'home'));
     for (let i = 0; i < o.runs; i++) {
       // Alternate which side goes first, so drift in machine load does not always favour one.
