@@ -2,6 +2,7 @@
 // the migration preflight, so a difference either refuses a good log or lets a broken one through.
 import assert from 'node:assert/strict';
 import test from 'node:test';
+import { chunkArea } from '../src/migrate/chunk-worker.ts';
 import { isJsonText, linesCheck, syntaxInstance } from '../src/migrate/json-syntax.ts';
 
 function parses(bytes: Buffer): boolean {
@@ -327,14 +328,21 @@ test('the block checker hands deep nesting (past its 64 levels) to the byte mach
   }
 });
 
-test('the block checker vouches for log lines itself (the byte machine is the exception)', () => {
-  const exports = syntaxInstance();
+test('in a chunk area (as the worker does): lines checked where they lie, the block checker vouching for them, the bytes untouched', () => {
   const r = rng(5);
-  const text = stream(Array.from({ length: 5_000 }, () => logLine(r)), true);
-  exports.reset(0);
-  const at = exports.prepare(text.length);
-  new Uint8Array(exports.memory.buffer, at, text.length).set(text);
-  assert.equal(exports.scan(text.length), 0);
-  assert.equal(exports.finish(), 0);
-  assert.equal(exports.vouched(), 5_000, 'lines the block checker vouched for');
+  // 5,000 log lines, then one nested 100,000 deep (the byte machine's stack grows above heapBase).
+  const deep = Buffer.from(`{"a": ${'['.repeat(100_000)}${']'.repeat(100_000)}}\n`);
+  const text = Buffer.concat([stream(Array.from({ length: 5_000 }, () => logLine(r)), true), deep]);
+  const area = chunkArea(text.length);
+  const inArea = Buffer.from(area.buffer, area.at, text.length);
+  inArea.set(text);
+  const ex = syntaxInstance(area.memory, area.heapBase);
+  ex.reset(0);
+  assert.equal(ex.scan(area.at, text.length), 0);
+  assert.equal(ex.finish(), 0);
+  assert.equal(ex.vouched(), 5_000, 'lines the block checker vouched for');
+  assert.ok(inArea.equals(text), 'the instance wrote nothing below heapBase');
+  ex.reset(0);
+  inArea[text.length - 3] = 0x7d; // the deep line's last ']' becomes '}'
+  assert.equal(ex.scan(area.at, text.length), 5_001);
 });

@@ -1,29 +1,64 @@
 // Work on a big file's chunks in a worker thread: the JSON Lines check (~0.7 s per GiB) or the
 // sha256 (~0.8 s per GiB). Each is the largest CPU cost of migrating a big log after the copy
 // itself; in workers they run beside each other and beside the main thread, which copies the small
-// files and compares each chunk with its copy read back (the libuv pool reads and writes). Chunks
-// are never copied between threads: they live in a SharedArrayBuffer every thread sees, and the copy
-// reuses a chunk only after the workers have answered for it.
+// files and compares each chunk with its copy read back (the libuv pool reads and writes).
+//
+// Chunks are never copied between threads. They lie in a shared WebAssembly memory (ChunkArea):
+// the main thread reads them into it, the hash worker reads them there, and the line check's
+// instance scans them where they are, as its own memory. The copy reuses a chunk only after the
+// workers have answered for it.
 import { Worker } from 'node:worker_threads';
-import { syntaxChecks, syntaxModule } from './json-syntax.ts';
+import { syntaxMemory, syntaxModule, type SyntaxMemory } from './json-syntax.ts';
 
-// syntaxChecks uses nothing from outside itself, so its source text runs as it is in the worker,
-// over the module compiled here; the bundle stays one file.
+/** The memory the chunks lie in, the buffer they were cut from, and where the line check's own area starts. */
+export interface ChunkArea {
+  memory: SyntaxMemory;
+  buffer: SharedArrayBuffer;
+  /** Where the line check's instance keeps its own data; the chunks lie below (the module's static data below 64 KiB). */
+  heapBase: number;
+}
+
+/** A shared memory holding `bytes` of chunks from 64 KiB on (below: the module's static data). */
+export function chunkArea(bytes: number): ChunkArea & { at: number } {
+  const at = 65536;
+  // 64 bytes more: the line check reads up to one SIMD block past a chunk.
+  const heapBase = (at + bytes + 64 + 15) & ~15;
+  const memory = syntaxMemory(heapBase);
+  return { memory, buffer: memory.buffer, heapBase, at };
+}
+
+// Plain JavaScript in the worker (the bundle stays one file); the module is compiled once, here.
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const shared = Buffer.from(workerData.shared);
 let start;
 if (workerData.job === 'lines') {
-  const syntax = (${syntaxChecks.toString()})(() => new WebAssembly.Instance(workerData.module).exports);
+  const ex = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } }).exports;
+  ex.setHeapBase(workerData.heapBase);
   start = () => {
-    const check = syntax.linesCheck();
-    return { feed: (b) => check.feed(b), end: () => check.end() };
+    ex.reset(0);
+    let bad = null;
+    return {
+      feed: (offset, length) => {
+        if (bad !== null) return;
+        const r = ex.scan(offset, length);
+        if (r < 0) throw new Error('the JSON check ran out of memory');
+        if (r > 0) bad = r;
+      },
+      end: () => {
+        if (bad === null) {
+          const r = ex.finish();
+          if (r > 0) bad = r;
+        }
+        return bad;
+      },
+    };
   };
 } else {
   const { createHash } = require('node:crypto');
+  const chunks = Buffer.from(workerData.memory.buffer);
   start = () => {
     const hash = createHash('sha256');
-    return { feed: (b) => hash.update(b), end: () => hash.digest('hex') };
+    return { feed: (offset, length) => hash.update(chunks.subarray(offset, offset + length)), end: () => hash.digest('hex') };
   };
 }
 let stream = start();
@@ -33,7 +68,7 @@ parentPort.on('message', (m) => {
     parentPort.postMessage(null);
   } else if (m === 'end') parentPort.postMessage(stream.end());
   else {
-    stream.feed(shared.subarray(m.offset, m.offset + m.length));
+    stream.feed(m.offset, m.length);
     parentPort.postMessage(null);
   }
 });
@@ -46,7 +81,7 @@ interface JobResult {
 }
 
 export interface ChunkStream<R> {
-  /** Hands over one chunk, which must lie in the shared buffer; resolves once the worker is done with it. */
+  /** Hands over one chunk, which must lie in the area; resolves once the worker is done with it. */
   feed(chunk: Buffer): Promise<void>;
   /** After the last chunk: the job's result for the file. */
   end(): Promise<R>;
@@ -59,11 +94,11 @@ export class ChunkWorker<J extends keyof JobResult> {
   private failure: Error | null = null;
 
   constructor(
-    private readonly shared: SharedArrayBuffer,
+    private readonly area: ChunkArea,
     job: J,
   ) {
-    const module = job === 'lines' ? syntaxModule() : undefined;
-    this.worker = new Worker(SOURCE, { eval: true, workerData: { shared, job, module } });
+    const workerData = { job, memory: area.memory, heapBase: area.heapBase, module: job === 'lines' ? syntaxModule() : undefined };
+    this.worker = new Worker(SOURCE, { eval: true, workerData });
     this.worker.on('message', (v: unknown) => this.waiting.shift()?.resolve(v));
     const fail = (err: Error) => {
       this.failure = err;
@@ -87,7 +122,9 @@ export class ChunkWorker<J extends keyof JobResult> {
     this.ask('reset').catch(() => undefined);
     return {
       feed: async (chunk) => {
-        if (chunk.buffer !== this.shared) throw new Error('ChunkWorker: the chunk is not in the shared buffer');
+        if (chunk.buffer !== this.area.buffer || chunk.byteOffset + chunk.length > this.area.heapBase) {
+          throw new Error('ChunkWorker: the chunk is not in the chunk area');
+        }
         await this.ask({ offset: chunk.byteOffset, length: chunk.length });
       },
       end: () => this.ask('end') as Promise<JobResult[J]>,

@@ -22,8 +22,8 @@ import { writeJournal, type Journal } from './journal.ts';
 import { contentCheckFor } from './content-check.ts';
 import { findLegacyEntries, type LegacyRule } from './legacy-layout.ts';
 import type { MigrationPlan, PlanProblem } from './plan.ts';
-import { ChunkWorker } from './chunk-worker.ts';
-import { copyBuffers, copyFileVerified, hashFile, startWriteback, syncTree, walkTree, type TreeWalk } from './tree.ts';
+import { chunkArea, ChunkWorker } from './chunk-worker.ts';
+import { BIG_CHUNK, copyBuffers, copyFileVerified, COPY_BUFFERS, hashFile, startWriteback, syncTree, walkTree, type TreeFile, type TreeWalk } from './tree.ts';
 
 export interface MigrationProgress {
   (done: { files: number; bytes: number }, total: { files: number; bytes: number }): void;
@@ -122,20 +122,17 @@ const WORKER_FROM_BYTES = 16 << 20;
 
 /** The big-file lane's chunk buffers, and the worker threads that hash and check the chunks in them. */
 export class StagingWorkers {
-  readonly bufs = copyBuffers();
+  private readonly area = chunkArea(COPY_BUFFERS * BIG_CHUNK);
+  readonly bufs = copyBuffers(BIG_CHUNK, this.area);
   private lines: ChunkWorker<'lines'> | undefined;
   private hashes: ChunkWorker<'sha256'> | undefined;
 
-  private get shared(): SharedArrayBuffer {
-    return this.bufs[0]!.buffer as SharedArrayBuffer;
-  }
-
   linesWorker(): ChunkWorker<'lines'> {
-    return (this.lines ??= new ChunkWorker(this.shared, 'lines'));
+    return (this.lines ??= new ChunkWorker(this.area, 'lines'));
   }
 
   hashWorker(): ChunkWorker<'sha256'> {
-    return (this.hashes ??= new ChunkWorker(this.shared, 'sha256'));
+    return (this.hashes ??= new ChunkWorker(this.area, 'sha256'));
   }
 
   async close(): Promise<void> {
@@ -171,7 +168,8 @@ interface StageFile {
   kind: LegacyRule['kind'];
   /** Path inside the move's entry ('' when the entry is the file). */
   inner: string;
-  bytes: number;
+  /** As the listing saw it. */
+  listed: TreeFile;
   /** Position in move and walk order: a refusal names the first bad file in this order. */
   order: number;
 }
@@ -202,7 +200,7 @@ async function stageCopies(
     for (const f of walk.files) {
       const rel = f.rel ? `${m.to}/${f.rel}` : m.to;
       const from = f.rel ? `${m.from}/${f.rel}` : m.from;
-      files.push({ move: i, from, rel, kind: m.kind as LegacyRule['kind'], inner: f.rel, bytes: f.bytes, order: files.length });
+      files.push({ move: i, from, rel, kind: m.kind as LegacyRule['kind'], inner: f.rel, listed: f, order: files.length });
       left[i]!++;
     }
   }
@@ -211,7 +209,7 @@ async function stageCopies(
   const done = { files: 0, bytes: 0 };
   let failed: { order: number; err: unknown } | null = null;
   const copyOne = async (f: StageFile, bufs: Buffer[]) => {
-    const big = f.bytes >= WORKER_FROM_BYTES;
+    const big = f.listed.bytes >= WORKER_FROM_BYTES;
     const check = contentCheckFor(f.kind, f.inner, big && (f.kind === 'log' || f.kind === 'jsonl') ? workers.linesWorker() : undefined);
     const sink = (chunk: Buffer, whole: boolean) => {
       done.bytes += chunk.length;
@@ -222,7 +220,7 @@ async function stageCopies(
       const mode = f.kind === 'secrets' ? SECRET_FILE_MODE : undefined;
       const hash = big ? () => workers.hashWorker().stream() : undefined;
       // Both paths are normalized already: concatenation, not join, for 10,000 checkpoints.
-      j.moves[f.move]!.hashes[f.rel] = await copyFileVerified(`${paths.root}/${f.from}`, `${staging}/${f.rel}`, { sink, bufs, mode, hash });
+      j.moves[f.move]!.hashes[f.rel] = await copyFileVerified(`${paths.root}/${f.from}`, `${staging}/${f.rel}`, { sink, bufs, mode, hash, listed: f.listed });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EACCES' && code !== 'EPERM') throw err;
@@ -254,9 +252,9 @@ async function stageCopies(
   let bigDone = false;
   try {
     await Promise.all([
-      // Shared buffers: the workers read the big lane's chunks in place.
-      lane(files.filter((f) => f.bytes >= BIG_FROM_BYTES), workers.bufs, false).then(() => (bigDone = true)),
-      lane(files.filter((f) => f.bytes < BIG_FROM_BYTES), copyBuffers(BIG_FROM_BYTES, false), true).then(async () => {
+      // The chunk area: the workers read the big lane's chunks in place.
+      lane(files.filter((f) => f.listed.bytes >= BIG_FROM_BYTES), workers.bufs, false).then(() => (bigDone = true)),
+      lane(files.filter((f) => f.listed.bytes < BIG_FROM_BYTES), copyBuffers(BIG_FROM_BYTES), true).then(async () => {
         // The small files are done while the big lane still copies: write them back meanwhile, so
         // the sync after staging waits half as long (40 ms against 80-100 ms here).
         if (!bigDone && !failed) await startWriteback(staging);

@@ -9,6 +9,8 @@ export interface TreeFile {
   /** Path relative to the walked root ('' for the root itself when it is a file). */
   rel: string;
   bytes: number;
+  /** Permission bits. */
+  mode: number;
 }
 
 export interface TreeWalk {
@@ -30,7 +32,7 @@ export function walkTree(path: string): TreeWalk {
   const visit = (abs: string, rel: string) => {
     const st = lstatSync(abs);
     if (rel === '' || st.isDirectory()) out.stamps.set(rel, stampOf(st));
-    if (st.isFile()) out.files.push({ rel, bytes: st.size });
+    if (st.isFile()) out.files.push({ rel, ...listing(st) });
     else if (st.isDirectory()) {
       out.dirs.push(rel);
       // Concatenation, not join: `abs` is normalized, and this runs for each of 10,000 checkpoints.
@@ -57,7 +59,9 @@ export function walkStillValid(path: string, walk: TreeWalk): boolean {
 
 const CHUNK = 1 << 20;
 /** Chunk of a big file's check: large enough that a 1 GiB log costs few syscalls and messages. */
-const BIG_CHUNK = 4 << 20;
+export const BIG_CHUNK = 4 << 20;
+/** Buffers copyBuffers makes. */
+export const COPY_BUFFERS = 4;
 
 /** sha256 of a file, read in 1 MiB chunks. */
 export function hashFile(path: string, buf = Buffer.allocUnsafe(CHUNK)): string {
@@ -83,11 +87,11 @@ export type ChunkSink = (chunk: Buffer, whole: boolean) => void | Promise<void>;
 
 /**
  * Chunk buffers for copyFileVerified: three for the chunks in flight, one the copy is read back
- * into. Files smaller than one chunk take the one-read path. Shared, the default, so ChunkWorkers
- * can read the chunks in place.
+ * into. Files smaller than one chunk take the one-read path. `into` puts them in a shared buffer
+ * at an offset (a ChunkArea, so that ChunkWorkers read the chunks in place).
  */
-export function copyBuffers(size = BIG_CHUNK, shared = true): Buffer[] {
-  const all = shared ? Buffer.from(new SharedArrayBuffer(4 * size)) : Buffer.allocUnsafeSlow(4 * size);
+export function copyBuffers(size = BIG_CHUNK, into?: { buffer: SharedArrayBuffer; at: number }): Buffer[] {
+  const all = into ? Buffer.from(into.buffer, into.at, COPY_BUFFERS * size) : Buffer.allocUnsafeSlow(COPY_BUFFERS * size);
   return [0, 1, 2, 3].map((k) => all.subarray(k * size, (k + 1) * size));
 }
 
@@ -115,6 +119,11 @@ export interface CopyOptions {
   mode?: number | undefined;
   /** Takes a big file's sha256 (a file that fits one chunk is always hashed here). */
   hash?: (() => ChunkHash) | undefined;
+  /**
+   * The size and permission bits a listing saw: saves an fstat per file. A file that changed size
+   * since is caught all the same (what is read must be that size, or the copy refuses).
+   */
+  listed?: Pick<TreeFile, 'bytes' | 'mode'> | undefined;
 }
 
 /**
@@ -130,16 +139,20 @@ export async function copyFileVerified(src: string, dst: string, opts: CopyOptio
   // O_NOFOLLOW: the walk saw a regular file; a link swapped in since must not be followed.
   const inFd = openSync(src, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    const st = fstatSync(inFd);
-    const bits = opts.mode ?? st.mode & 0o777;
-    if (st.size >= bufs[0]!.length) return await copyChunked(inFd, bits, src, dst, opts.sink, bufs, (opts.hash ?? localHash)());
+    const st = opts.listed ?? listing(fstatSync(inFd));
+    const bits = opts.mode ?? st.mode;
+    if (st.bytes >= bufs[0]!.length) return await copyChunked(inFd, bits, src, dst, opts.sink, bufs, (opts.hash ?? localHash)());
     // Small files (most checkpoints), synchronously: 10,000 of them spent more in promise and
     // thread-pool hand-offs than in their reads and writes (an open in the pool: 0.8 s against 0.6 s).
-    const small = copySmall(inFd, openSync(dst, 'wx+', bits), st.size, src, opts.sink, bufs);
+    const small = copySmall(inFd, openSync(dst, 'wx+', bits), st.bytes, src, opts.sink, bufs);
     return typeof small === 'string' ? small : await small;
   } finally {
     closeSync(inFd);
   }
+}
+
+function listing(st: Stats): Pick<TreeFile, 'bytes' | 'mode'> {
+  return { bytes: st.size, mode: st.mode & 0o777 };
 }
 
 function mismatch(src: string): Error {
@@ -154,7 +167,7 @@ function copySmall(inFd: number, outFd: number, size: number, src: string, sink:
   let pending = false;
   try {
     const [buf, back] = [bufs[0]!, bufs[1]!];
-    // One read gets a regular file whole; other than its size means it changed since fstat.
+    // One read gets a regular file whole; other than its size means it changed since it was listed.
     const n = readSync(inFd, buf, 0, buf.length, 0);
     if (n !== size) throw mismatch(src);
     const chunk = buf.subarray(0, n);

@@ -15,8 +15,10 @@
 //   per GiB less than the byte machine alone (0.69 against 0.79 s, copying in included; best of 20
 //   passes each, alternating in one process).
 
-// Where the host writes a chunk; the container stack follows the input region.
-const INPUT: usize = 65536;
+// The memory is the host's, shared (see src/migrate/json-syntax.ts): a worker thread may scan a
+// chunk that another thread read into it. This instance's own area starts at `heapBase`: the
+// input region the host copies into (prepare), then the container stack, which grows.
+let heapBase: usize = 65536;
 /** SIMD loads of the last block may read this far past the input. */
 const PAD: usize = 64;
 
@@ -56,7 +58,7 @@ let doc: bool = false;
 let hexLeft: i32 = 0;
 let lit: usize = 0;
 let inputCap: usize = 0;
-let stackBase: usize = INPUT + PAD;
+let stackBase: usize = 65536 + PAD;
 let stackCap: usize = 0;
 
 // "true", "false", "null", each ended by a zero byte; `lit` points at the next expected byte.
@@ -83,16 +85,25 @@ export function vouched(): u32 {
   return vouchedLines;
 }
 
+/**
+ * Moves this instance's own area to `base` (a multiple of 16), above memory the host keeps for
+ * itself; before any other call.
+ */
+export function setHeapBase(base: usize): void {
+  heapBase = base;
+  stackBase = base + PAD;
+}
+
 /** Makes room for `len` input bytes at the returned address; 0 when memory cannot grow. */
 export function prepare(len: usize): usize {
   if (len > inputCap) {
-    const base = (INPUT + len + PAD + 15) & ~(<usize>15);
+    const base = (heapBase + len + PAD + 15) & ~(<usize>15);
     if (!ensureMemory(base + stackCap)) return 0;
     memory.copy(base, stackBase, depth);
     stackBase = base;
     inputCap = len;
   }
-  return INPUT;
+  return heapBase;
 }
 
 function push(t: u8): bool {
@@ -119,12 +130,13 @@ function push(t: u8): bool {
 }
 
 /**
- * Checks `len` bytes at the input address, continuing the stream. Returns 0, or the 1-based number
- * of the first bad line (then every later call returns it too); -1 when memory ran out.
+ * Checks the `len` bytes at `at` (prepare's input region, or memory below heapBase with 64 bytes
+ * readable after it), continuing the stream. Returns 0, or the 1-based number of the first bad
+ * line (then every later call returns it too); -1 when memory ran out.
  */
-export function scan(len: usize): i32 {
+export function scan(at: usize, len: usize): i32 {
   if (bad) return <i32>bad;
-  let p: usize = INPUT;
+  let p = at;
   const end = p + len;
   if (doc) return slow(p, end, end) ? 0 : failed();
   // One past the last newline: the block checker takes whole lines only.
@@ -412,8 +424,11 @@ const T_NEWLINE: u8 = 8;
 
 /** Token class of each byte that starts a token. */
 const CLASS = memory.data(256);
-/** NEXT[state << 4 | class]: the next state. */
-const NEXT = memory.data(256);
+/**
+ * The next state: nibble `state` of the 64-bit word for the token's class. The word is loaded by
+ * class alone, so from token to token the state's dependency chain is a shift and a mask.
+ */
+const NEXT = memory.data(9 * 8, 8);
 /** The state after a value that started in state s (s < 4). */
 const AFTER_VALUE = memory.data<u8>([F_ATOP, F_AOBJ, F_AARR, F_AARR]);
 /** Bytes that end a number or literal: JSON whitespace, structural characters, a quote. */
@@ -437,7 +452,7 @@ function makeTables(): void {
   store<u8>(CLASS + 0x7d, T_CLOSE_OBJ);
   store<u8>(CLASS + 0x5d, T_CLOSE_ARR);
   store<u8>(CLASS + 0x0a, T_NEWLINE);
-  memory.fill(NEXT, F_BAD, 256);
+  memory.fill(NEXT, 0xff, 9 * 8); // every nibble F_BAD
   for (let s: u8 = 0; s < 4; s++) {
     const after = load<u8>(AFTER_VALUE + s);
     setNext(s, T_QUOTE, after);
@@ -462,7 +477,9 @@ function makeTables(): void {
 }
 
 function setNext(s: u8, t: u8, next: u8): void {
-  store<u8>(NEXT + ((<usize>s << 4) | t), next);
+  const at = NEXT + (<usize>t << 3);
+  const shift = <u64>s << 2;
+  store<u64>(at, (load<u64>(at) & ~((<u64>15) << shift)) | ((<u64>next) << shift));
 }
 
 // Byte classes for the block checker, one bit each: a byte is in a class when the entries of both
@@ -636,7 +653,7 @@ function fast(p: usize, end: usize): usize {
       const at = b + <usize>ctz(tokens);
       tokens &= tokens - 1;
       const t: u32 = load<u8>(CLASS + load<u8>(at));
-      let next: u32 = load<u8>(NEXT + ((st << 4) | t));
+      let next = <u32>(load<u64>(NEXT + (<usize>t << 3)) >> (<u64>st << 2)) & 15;
       if (next == F_BAD) {
         bailEnd = blockEnd;
         return lineStart;
