@@ -76,13 +76,7 @@ test('linesCheck finds the same first bad line as JSON.parse line by line, howev
       return from[Math.floor(r() * from.length)]!;
     });
     const text = Buffer.from(lines.join('\n') + (r() < 0.5 ? '\n' : ''), 'latin1');
-    const check = linesCheck();
-    for (let at = 0; at < text.length; ) {
-      const size = 1 + Math.floor(r() * 24);
-      check.feed(text.subarray(at, at + size));
-      at += size;
-    }
-    assert.equal(check.end(), firstBadLineByParse(text), JSON.stringify(text.toString('latin1')));
+    assert.equal(firstBadFed(text, () => 1 + Math.floor(r() * 24)), firstBadLineByParse(text), JSON.stringify(text.toString('latin1')));
   }
 });
 
@@ -126,13 +120,7 @@ test('strings of every length up to 80, with a special byte at every place, whol
         check(bytes);
         // As a JSON Lines stream after a good line, fed in random pieces.
         const stream = Buffer.concat([Buffer.from('{"ok": true}\n'), bytes, Buffer.from('\n')]);
-        const lines = linesCheck();
-        for (let i = 0; i < stream.length; ) {
-          const size = 1 + Math.floor(r() * 40);
-          lines.feed(stream.subarray(i, i + size));
-          i += size;
-        }
-        assert.equal(lines.end(), firstBadLineByParse(stream), JSON.stringify(stream.toString('latin1')));
+        assert.equal(firstBadFed(stream, () => 1 + Math.floor(r() * 40)), firstBadLineByParse(stream), JSON.stringify(stream.toString('latin1')));
       }
     }
   }
@@ -180,10 +168,7 @@ test('streams checked at once keep their own state, and whole documents checked 
 
 /** linesCheck over `text` fed in chunks of `size` bytes. */
 function firstBadInChunks(text: string, size: number): number | null {
-  const bytes = Buffer.from(text);
-  const lines = linesCheck();
-  for (let at = 0; at < bytes.length; at += size) lines.feed(bytes.subarray(at, at + size));
-  return lines.end();
+  return firstBadFed(Buffer.from(text), () => size);
 }
 
 test('finds the first bad line, at any chunk size', () => {
