@@ -31,7 +31,7 @@ function badLine(line: number | null): ContentProblem | null {
 
 /**
  * The check for one file of a legacy entry, or null when its content is not interpreted. With a
- * worker, JSON Lines are checked there (the chunks must then lie in its shared buffer).
+ * worker, JSON Lines are checked there (the chunks must then lie in its chunk area).
  */
 export function contentCheckFor(kind: LegacyRule['kind'], rel: string, worker?: ChunkWorker<'lines'>): ContentCheck | null {
   if (kind === 'log' || kind === 'jsonl') {

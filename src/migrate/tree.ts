@@ -92,7 +92,7 @@ export type ChunkSink = (chunk: Buffer, whole: boolean) => void | Promise<void>;
  */
 export function copyBuffers(size = BIG_CHUNK, into?: { buffer: SharedArrayBuffer; at: number }): Buffer[] {
   const all = into ? Buffer.from(into.buffer, into.at, COPY_BUFFERS * size) : Buffer.allocUnsafeSlow(COPY_BUFFERS * size);
-  return [0, 1, 2, 3].map((k) => all.subarray(k * size, (k + 1) * size));
+  return Array.from({ length: COPY_BUFFERS }, (_, k) => all.subarray(k * size, (k + 1) * size));
 }
 
 function datasync(fd: number): Promise<void> {
@@ -113,7 +113,7 @@ function localHash(): ChunkHash {
 export interface CopyOptions {
   /** The content check: sees every chunk. */
   sink?: ChunkSink | undefined;
-  /** From copyBuffers; shared ones when `hash` or `sink` run in a worker. */
+  /** From copyBuffers; in a chunk area when `hash` or `sink` run in a ChunkWorker. */
   bufs?: Buffer[];
   /** The copy's permission bits; else the source's. */
   mode?: number | undefined;
