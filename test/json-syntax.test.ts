@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { chunkArea } from '../src/migrate/chunk-worker.ts';
-import { isJsonText, linesCheck, syntaxInstance } from '../src/migrate/json-syntax.ts';
+import { isJsonText, linesCheck, syntaxInstance, syntaxMemory } from '../src/migrate/json-syntax.ts';
 
 function parses(bytes: Buffer): boolean {
   try {
@@ -330,4 +330,102 @@ test('in a chunk area (as the worker does): lines checked where they lie, the bl
   ex.reset(0);
   inArea[text.length - 3] = 0x7d; // the deep line's last ']' becomes '}'
   assert.equal(ex.scan(area.at, text.length), 5_001);
+});
+
+// Whole documents (checkpoints, states) go to the block checker too when they come in one piece:
+// there a newline is whitespace, and the bytes after the document are left over from earlier ones.
+
+/** One instance for every document, as isJsonText has: whether it accepts, and whether the block checker vouched. */
+const docMemory = syntaxMemory();
+const docInstance = syntaxInstance(docMemory);
+function docCheck(bytes: Buffer): { ok: boolean; vouched: boolean } {
+  docInstance.reset(1);
+  const ptr = docInstance.prepare(bytes.length);
+  new Uint8Array(docMemory.buffer, ptr, bytes.length).set(bytes);
+  const ok = docInstance.scan(ptr, bytes.length) === 0 && docInstance.finish() === 0;
+  return { ok, vouched: docInstance.vouched() === 1 };
+}
+
+/** Random JSON values, nested at most `max` deep. */
+function randomValue(r: () => number, max: number): unknown {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const strings = ['', 'id', 'check_roadmap', 'Größe 😀', 'quote"in', 'back\\slash', 'tab\t', 'x'.repeat(70), '\u2028'];
+  const value = (depth: number): unknown => {
+    const k = r() * (depth >= max ? 3 : 5);
+    if (k < 1) return pick(strings);
+    if (k < 2) return pick([0, -1, 3.25, 1e21, -2.5e-7, 123456789]);
+    if (k < 3) return pick([true, false, null]);
+    if (k < 4) return Array.from({ length: Math.floor(r() * 5) }, () => value(depth + 1));
+    return Object.fromEntries(Array.from({ length: Math.floor(r() * 6) }, () => [pick(strings), value(depth + 1)]));
+  };
+  return value(1);
+}
+
+test('indented documents: the block checker vouches for every good one that ends in a bracket, quote or whitespace, and mutated ones agree with JSON.parse', () => {
+  const r = rng(20261206);
+  const noise = ['"', '\\', '{', '}', '[', ']', ',', ':', '0', '-', '.', 'e', ' ', '\n', '\r', '\t', '\f', 'n', 'u', 'x', '\u0001', '\u00ff'];
+  let vouched = 0;
+  for (let n = 0; n < 6_000; n++) {
+    const indent = [2, '\t', 0][n % 3];
+    let bytes = Buffer.from(JSON.stringify(randomValue(r, 6), null, indent) + ['', '\n', ' \n', '\r\n'][n % 4], 'utf8');
+    if (n % 2 === 0) {
+      // A document ending in a number or literal goes to the byte machine (the block checker reads past tokens).
+      const ends = /[}\]" \n\r\t]$/.test(bytes.toString('latin1'));
+      assert.deepEqual(docCheck(bytes), { ok: true, vouched: ends }, JSON.stringify(bytes.toString('latin1')));
+      if (ends) vouched++;
+    }
+    for (let m = 1 + Math.floor(r() * 2); m > 0; m--) {
+      const at = Math.floor(r() * (bytes.length + 1));
+      const op = r();
+      if (op < 0.4) bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(noise[Math.floor(r() * noise.length)]!, 'latin1'), bytes.subarray(at)]);
+      else if (op < 0.75) bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1)]);
+      else if (op < 0.9 && at < bytes.length) bytes[at] = Math.floor(r() * 256);
+      else bytes = bytes.subarray(0, at);
+    }
+    const got = docCheck(bytes);
+    assert.equal(got.ok, parses(bytes), JSON.stringify(bytes.toString('latin1')));
+    if (got.vouched) assert.ok(got.ok, 'vouched for a bad document');
+  }
+  assert.ok(vouched > 2_000, `the block checker vouched for only ${vouched} of 3,000 good documents`);
+});
+
+test('a document cut anywhere is judged on its own bytes, not on those left over after it from a longer one', () => {
+  const r = rng(77);
+  const docs = [
+    '[true]', '[false]', '{"a": null}', '[12345, -0.5e+10]', '"abc"', '"a\\"', '"\\u00e9"', '{"a": "x\\"y"}', '[[1], {"b": [2]}]',
+    ...Array.from({ length: 150 }, (_, i) => JSON.stringify(randomValue(r, 4), null, i % 2 ? 2 : undefined)),
+  ];
+  for (const text of docs) {
+    const whole = Buffer.from(text, 'utf8');
+    for (let cut = 0; cut < whole.length; cut++) {
+      docCheck(whole); // leaves the whole document's bytes after the cut one
+      const part = whole.subarray(0, cut);
+      assert.equal(docCheck(part).ok, parses(part), JSON.stringify(part.toString('latin1')));
+    }
+  }
+});
+
+test('documents at every 64-byte alignment: escapes, quotes, numbers and newlines on block edges', () => {
+  const tricky = [
+    '{\n  "a": "x\\\\"\n}',
+    '{\n\t"a": "x\\\\\\"y",\n\t"b": [1.5e-3, -0, true]\n}\n',
+    '{"a": "x\\"}',
+    '{"a": "\\u00e9\\u12"}',
+    '[\n1\n,\n2\n]',
+    '{"a": "line\nbreak"}',
+    '{"a": 1.}',
+    '{"a": nul}',
+    '{"a": [[[[[[]]]]]]}\n\n',
+    '"\\\\\\\\"',
+    '{}\f',
+    '{}{}',
+    '{} x',
+  ];
+  for (const doc of tricky) {
+    for (let shift = 0; shift < 70; shift++) {
+      const text = Buffer.from(' \n\t\r'.repeat(18).slice(0, shift) + doc, 'latin1');
+      check(text);
+      assert.equal(docCheck(text).ok, parses(text), JSON.stringify(text.toString('latin1')));
+    }
+  }
 });
