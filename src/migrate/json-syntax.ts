@@ -1,8 +1,8 @@
 // JSON syntax checked straight on the bytes, allocating nothing. The migration preflight must show
 // that every line of a legacy log parses: JSON.parse of every line of a 1 GiB log took ~7.6 s here,
 // almost all of it building objects the check then throws away. The check is WebAssembly
-// (src/wasm/json-syntax.ts): ~0.66 s per GiB of the bench's log, where the JavaScript byte scanner
-// it replaced took ~2.7 s (best of 15 passes over 64 MiB, same machine).
+// (src/wasm/json-syntax.ts): ~0.55 s per GiB of the bench's log scanned where it lies, where the
+// JavaScript byte scanner it replaced took ~2.7 s (best of 15 passes over 64 MiB, same machine).
 //
 // Accepts exactly what JSON.parse accepts of the bytes' UTF-8 decoding: invalid UTF-8 inside a
 // string decodes to U+FFFD, which JSON allows, and is a bad token anywhere else.
@@ -31,7 +31,7 @@ export interface SyntaxExports {
   prepare(len: number): number;
   scan(at: number, len: number): number;
   finish(): number;
-  /** Lines the block checker vouched for since reset (the rest went through the byte machine). */
+  /** Lines (or the document) the block checker vouched for since reset (the rest went through the byte machine). */
   vouched(): number;
 }
 
