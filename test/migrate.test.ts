@@ -4,7 +4,7 @@
 // must be refused with its CONTRACT §5 exit code before anything, .orchestrator/ included, changes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
@@ -20,6 +20,7 @@ import {
   runCliAsync,
   sessionDir,
   snapshotTree,
+  tempDir,
   type CliOptions,
   type CliResult,
   ok,
@@ -503,11 +504,24 @@ interface UserRunner {
   run(cwd: string, args: string[], opts?: CliOptions): CliResult;
 }
 
-/** Runs the CLI as an unprivileged user: itself when not root, else `nobody` via setpriv or runuser. */
+/**
+ * Runs the CLI as an unprivileged user: itself when not root, else `nobody` via setpriv or runuser,
+ * from a copy of the bundle that user can read (a checkout may sit in a 0700 directory, as a clean
+ * clone in CI does).
+ */
 function unprivilegedRunner(): UserRunner | null {
+  const root = process.getuid?.() === 0;
+  let bin = BIN;
+  if (root) {
+    const dir = tempDir('orch-bin-');
+    chmodSync(dir, 0o755);
+    bin = join(dir, 'orchestrator.js');
+    copyFileSync(BIN, bin);
+    chmodSync(bin, 0o644);
+  }
   const spawnAs = (prefix: string[]) => (cwd: string, args: string[], opts: CliOptions = {}): CliResult => {
     const [cmd, ...pre] = prefix.length ? prefix : [process.execPath];
-    const r = spawnSync(cmd!, [...pre, ...(prefix.length ? [process.execPath] : []), BIN, ...args], {
+    const r = spawnSync(cmd!, [...pre, ...(prefix.length ? [process.execPath] : []), bin, ...args], {
       cwd,
       env: cliEnv(opts.env),
       input: '',
@@ -516,14 +530,14 @@ function unprivilegedRunner(): UserRunner | null {
     });
     return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
   };
-  if (process.getuid?.() !== 0) return { own: () => {}, run: spawnAs([]) };
+  if (!root) return { own: () => {}, run: spawnAs([]) };
   const candidates = [
     ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
     ['runuser', '-u', 'nobody', '--'],
   ];
   for (const prefix of candidates) {
     // The probe must run node as a non-root user that can read the bundle.
-    const probe = spawnSync(prefix[0]!, [...prefix.slice(1), process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(BIN)}); process.exit(process.getuid() === 0 ? 1 : 0)`]);
+    const probe = spawnSync(prefix[0]!, [...prefix.slice(1), process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(bin)}); process.exit(process.getuid() === 0 ? 1 : 0)`]);
     if (probe.status === 0) {
       return {
         own: (repo) => {
