@@ -223,18 +223,22 @@ function logLine(r: () => number): string {
   return `{${fields.join(', ')}}${pick(['', '', ' ', '\r'])}`;
 }
 
-/** Breaks a line the ways a crash or an editor would: a byte inserted, dropped or changed, a cut. */
-function mutate(line: string, r: () => number): Buffer {
-  const b = Buffer.from(line, 'utf8');
+/** Breaks bytes the ways a crash or an editor would: a byte (of `noise`) inserted, a byte dropped or changed, a cut. */
+function mutateBytes(b: Buffer, r: () => number, noise: readonly string[]): Buffer {
   const at = Math.floor(r() * (b.length + 1));
-  const noise = ['"', '\\', '{', '}', '[', ']', ',', ':', '0', '-', '.', 'e', ' ', '\t', 'n', 'u', 'x', '\u0001', '\u00ff', '\r'];
   const op = r();
   let out: Buffer;
   if (op < 0.4) out = Buffer.concat([b.subarray(0, at), Buffer.from(noise[Math.floor(r() * noise.length)]!, 'latin1'), b.subarray(at)]);
   else if (op < 0.75) out = Buffer.concat([b.subarray(0, at), b.subarray(at + 1)]);
   else if (op < 0.9 && at < b.length) (out = Buffer.from(b))[at] = Math.floor(r() * 256);
   else out = b.subarray(0, at);
-  return Buffer.from(out.map((c) => (c === 0x0a ? 0x20 : c)));
+  return out;
+}
+
+/** A broken line (mutateBytes), still one line. */
+function mutate(line: string, r: () => number): Buffer {
+  const noise = ['"', '\\', '{', '}', '[', ']', ',', ':', '0', '-', '.', 'e', ' ', '\t', 'n', 'u', 'x', '\u0001', '\u00ff', '\r'];
+  return Buffer.from(mutateBytes(Buffer.from(line, 'utf8'), r, noise).map((c) => (c === 0x0a ? 0x20 : c)));
 }
 
 /** Lines joined into a JSON Lines stream. */
@@ -374,14 +378,7 @@ test('indented documents: the block checker vouches for every good one that ends
       assert.deepEqual(docCheck(bytes), { ok: true, vouched: ends }, JSON.stringify(bytes.toString('latin1')));
       if (ends) vouched++;
     }
-    for (let m = 1 + Math.floor(r() * 2); m > 0; m--) {
-      const at = Math.floor(r() * (bytes.length + 1));
-      const op = r();
-      if (op < 0.4) bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(noise[Math.floor(r() * noise.length)]!, 'latin1'), bytes.subarray(at)]);
-      else if (op < 0.75) bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1)]);
-      else if (op < 0.9 && at < bytes.length) bytes[at] = Math.floor(r() * 256);
-      else bytes = bytes.subarray(0, at);
-    }
+    for (let m = 1 + Math.floor(r() * 2); m > 0; m--) bytes = mutateBytes(bytes, r, noise);
     const got = docCheck(bytes);
     assert.equal(got.ok, parses(bytes), JSON.stringify(bytes.toString('latin1')));
     if (got.vouched) assert.ok(got.ok, 'vouched for a bad document');
