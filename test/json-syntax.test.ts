@@ -371,7 +371,7 @@ test('indented documents: the block checker vouches for every good one that ends
   let vouched = 0;
   for (let n = 0; n < 6_000; n++) {
     const indent = [2, '\t', 0][n % 3];
-    let bytes = Buffer.from(JSON.stringify(randomValue(r, 6), null, indent) + ['', '\n', ' \n', '\r\n'][n % 4], 'utf8');
+    let bytes: Buffer = Buffer.from(JSON.stringify(randomValue(r, 6), null, indent) + ['', '\n', ' \n', '\r\n'][n % 4], 'utf8');
     if (n % 2 === 0) {
       // A document ending in a number or literal goes to the byte machine (the block checker reads past tokens).
       const ends = /[}\]" \n\r\t]$/.test(bytes.toString('latin1'));
