@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { detectEnvironment } from '../env/detect.ts';
 import { UnknownSessionError, UsageError, environmentErrorFrom } from '../errors.ts';
 import { isValidSessionId } from '../store/paths.ts';
+import { compareText } from '../text-order.ts';
 import { ensureContainer } from '../store/repo-meta.ts';
 import {
   chooseSession,
@@ -59,7 +60,7 @@ export function list({ ctx }: CommandInput): CommandResult {
   const currentId = readCurrentSessionId(ctx.paths);
   const sessions = listSessionIds(ctx.paths)
     .map((id) => summarise(ctx, id, currentId))
-    .sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
+    .sort((a, b) => compareText(String(a.created_at), String(b.created_at)));
   const lines = sessions.map(
     (s) =>
       `${s.current ? '*' : ' '} ${s.session_id}  ${(s.status ?? 'empty').padEnd(9)} ${(s.phase ?? '-').padEnd(9)} ${s.task ?? ''}${s.problem ? `  [${s.problem}]` : ''}`,

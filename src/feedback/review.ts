@@ -3,6 +3,7 @@
 // only. A line that does not parse is counted and skipped, never fatal.
 import { readFileSync } from 'node:fs';
 import { environmentErrorFrom } from '../errors.ts';
+import { compareText } from '../text-order.ts';
 import { parseJsonLines } from '../store/jsonl.ts';
 import type { RepoPaths } from '../store/paths.ts';
 import { PROCESS_SCHEMA, TOOL_SCHEMA } from './derive.ts';
@@ -180,10 +181,10 @@ export function aggregate(obs: Observation[]): Omit<Review, 'sources' | 'bad_lin
       phase: a.phase,
       workflows: a.workflows,
       share: obs.length ? Math.round((a.workflows / obs.length) * 100) / 100 : 0,
-      reasons: [...a.reasons.entries()].map(([reason, count]) => ({ reason, count })).sort((x, y) => y.count - x.count || x.reason.localeCompare(y.reason)),
+      reasons: [...a.reasons.entries()].map(([reason, count]) => ({ reason, count })).sort((x, y) => y.count - x.count || compareText(x.reason, y.reason)),
     }))
-    .sort((a, b) => b.workflows - a.workflows || a.item.localeCompare(b.item));
-  const failingMost = [...fails.values()].sort((a, b) => b.failures - a.failures || b.workflows - a.workflows || a.item.localeCompare(b.item));
+    .sort((a, b) => b.workflows - a.workflows || compareText(a.item, b.item));
+  const failingMost = [...fails.values()].sort((a, b) => b.failures - a.failures || b.workflows - a.workflows || compareText(a.item, b.item));
   return {
     workflows: obs.length,
     by_status: byStatus,

@@ -17,6 +17,7 @@ import { entriesOrNone } from '../store/file-reads.ts';
 import type { RepoPaths } from '../store/paths.ts';
 import { ensureContainer } from '../store/repo-meta.ts';
 import { readCurrentSessionId, writeCurrentSessionId } from '../store/sessions.ts';
+import { compareText } from '../text-order.ts';
 import { faultPoint } from './fault.ts';
 import { writeJournal, type Journal } from './journal.ts';
 import { contentCheckFor } from './content-check.ts';
@@ -276,7 +277,7 @@ function dirsToCreate(paths: RepoPaths, j: Journal): string[] {
   add(`${j.backup}/x`);
   for (const m of j.moves) add(`${j.backup}/${m.from}`);
   for (const d of j.displaced) add(`${j.backup}/.orchestrator/${d}`);
-  return [...out].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
+  return [...out].sort((a, b) => a.split('/').length - b.split('/').length || compareText(a, b));
 }
 
 function renameInto(from: string, to: string): void {

@@ -2,6 +2,7 @@
 // Reading never writes: a file that does not parse is reported with the others, never repaired.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { compareText } from '../text-order.ts';
 
 export interface CheckpointSummary {
   id: string;
@@ -67,5 +68,5 @@ export function listCheckpoints(dir: string): CheckpointSummary[] {
   });
   // Timestamps mix `Z` and `+00:00`: compare instants, not strings.
   const at = (c: CheckpointSummary) => (c.timestamp ? Date.parse(c.timestamp) || 0 : 0);
-  return out.sort((a, b) => at(a) - at(b) || a.file.localeCompare(b.file));
+  return out.sort((a, b) => at(a) - at(b) || compareText(a.file, b.file));
 }
