@@ -3,7 +3,6 @@ import { rmSync } from 'node:fs';
 import { detectEnvironment } from '../env/detect.ts';
 import { UnknownSessionError, UsageError, environmentErrorFrom } from '../errors.ts';
 import { isValidSessionId } from '../store/paths.ts';
-import { compareText } from '../text-order.ts';
 import { ensureContainer } from '../store/repo-meta.ts';
 import {
   chooseSession,
@@ -16,6 +15,7 @@ import {
 } from '../store/sessions.ts';
 import { readStateFile } from '../store/state-file.ts';
 import { openWorkflow, underRepoLock, type RepoContext } from '../store/workflow-session.ts';
+import { compareText } from '../text-order.ts';
 import type { CommandInput, CommandResult } from './types.ts';
 import { buildView, renderView } from './workflow-view.ts';
 
