@@ -3,9 +3,9 @@
 // only. A line that does not parse is counted and skipped, never fatal.
 import { readFileSync } from 'node:fs';
 import { environmentErrorFrom } from '../errors.ts';
-import { compareText } from '../text-order.ts';
 import { parseJsonLines } from '../store/jsonl.ts';
 import type { RepoPaths } from '../store/paths.ts';
+import { compareText } from '../text-order.ts';
 import { PROCESS_SCHEMA, TOOL_SCHEMA } from './derive.ts';
 import { reviewSources, type SourceKind } from './files.ts';
 

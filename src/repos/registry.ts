@@ -14,6 +14,7 @@ import { underGlobalLock } from '../store/global-lock.ts';
 import type { RepoPaths } from '../store/paths.ts';
 import { readRepoMeta } from '../store/repo-meta.ts';
 import type { RepoContext } from '../store/workflow-session.ts';
+import { compareText } from '../text-order.ts';
 
 export const REGISTRY_VERSION = 1;
 export const MAX_REPOS = 500;
@@ -69,7 +70,7 @@ export function withRepoSeen(reg: Registry, repo: { root: string; repo_id: strin
     first_seen: old && old.repo_id === repo.repo_id ? old.first_seen : now,
     last_seen: now,
   };
-  const rest = reg.repos.filter((r) => r.root !== repo.root).sort((a, b) => (a.last_seen < b.last_seen ? 1 : a.last_seen > b.last_seen ? -1 : 0));
+  const rest = reg.repos.filter((r) => r.root !== repo.root).sort((a, b) => compareText(b.last_seen, a.last_seen));
   return { ...reg, version: REGISTRY_VERSION, repos: [entry, ...rest].slice(0, MAX_REPOS) };
 }
 

@@ -1,5 +1,6 @@
 // Byte-for-byte `json.dumps(value, sort_keys=True)` of CPython (default separators ", " and ": ",
 // ensure_ascii=True), so checksums and audit hashes agree with files the Python tool wrote.
+import { compareText } from '../text-order.ts';
 
 export function pythonJsonDumps(value: unknown): string {
   if (value === null || value === undefined) return 'null';
@@ -27,7 +28,7 @@ const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Python sorts str by code point; JS sorts by UTF-16 unit. They differ only above U+FFFF. */
 function comparePythonStrings(a: string, b: string): number {
-  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return compareText(a, b);
   const ia = [...a];
   const ib = [...b];
   const n = Math.min(ia.length, ib.length);
