@@ -47,6 +47,9 @@
 // - Rounds alternate which side runs first. Each figure is the median of --runs runs (default 3).
 // - Peak memory is the maximum resident set size of the node process (`/usr/bin/time -f %M`; when
 //   that is missing, VmHWM from /proc/<pid>/status polled every 10 ms). MB = 1,000,000 bytes.
+// - CPU time of `cp -a` and of the migration (user + sys of all their threads, GNU time's %U %S;
+//   not measured without it), and CPU time over wall time ("cores"): where the time goes. `sync`'s
+//   writeback runs in kernel threads and is counted for neither side.
 // Exits 1 only when a measurement could not be taken; a missed target is printed as MISSED.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statfsSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -132,7 +135,10 @@ export interface MigrateResult {
   migrate_ms: number[];
   peak_rss_kb: number[];
   rss_source: string;
-  median?: { cp_ms?: number; cp_sync_ms?: number; migrate_ms?: number; peak_rss_mb?: number };
+  /** CPU time (user + sys, all threads) of cp and of the migrating node process: GNU time only. */
+  cp_cpu_ms: number[];
+  migrate_cpu_ms: number[];
+  median?: { cp_ms?: number; cp_sync_ms?: number; migrate_ms?: number; peak_rss_mb?: number; cp_cpu_ms?: number; migrate_cpu_ms?: number };
   ratio_vs_cp_sync?: number;
   /** Median of per-round ratios: a second view of the same runs, robust to drift. */
   paired_ratio_vs_cp_sync?: number;
@@ -352,15 +358,15 @@ function settle(tree: Tree, bin: string): void {
   syncAll();
 }
 
-/** cp -a of the legacy entries into a fresh directory; then sync. */
-function baseline(tree: Tree, dest: string, bin: string): { cp: number; cpSync: number } {
+/** cp -a of the legacy entries into a fresh directory; then sync. cp's CPU time with GNU time. */
+function baseline(tree: Tree, dest: string, bin: string): { cp: number; cpSync: number; cpuMs?: number } {
   mkdirSync(dest);
   settle(tree, bin);
-  const cp = run('cp -a', 'cp', ['-a', ...LEGACY.map((n) => join(tree.dir, n)), dest + '/']).ms;
+  const cp = runTimed('cp -a', 'cp', ['-a', ...LEGACY.map((n) => join(tree.dir, n)), dest + '/'], dest);
   const s = syncAll();
   const copied = listFiles(dest).length;
   if (copied !== tree.files) throw new MeasurementError(`cp -a copied ${copied} files, expected ${tree.files}`);
-  return { cp, cpSync: cp + s };
+  return { cp: cp.ms, cpSync: cp.ms + s, cpuMs: cp.cpuMs };
 }
 
 /** A fresh repository holding hard links to the pristine legacy files (untimed). */
@@ -370,15 +376,25 @@ function legacyRepo(tree: Tree, dir: string): string {
   return dir;
 }
 
-/** Runs `node bin args`, returning wall time and peak RSS (KB). */
-async function timedNode(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ ms: number; rssKb: number; stdout: string }> {
+/**
+ * `run` under GNU time when it is installed: also the peak RSS (KB) and the CPU time (user + sys,
+ * all threads; ms) of the process. Its output goes to a file next to `cwd`.
+ */
+function runTimed(what: string, cmd: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): { ms: number; stdout: string; rssKb?: number; cpuMs?: number } {
+  if (!existsSync(TIME_BIN)) return run(what, cmd, args, { cwd, env });
+  const out = join(cwd, '..', `time-${process.pid}-${Date.now()}.txt`);
+  const r = run(what, TIME_BIN, ['-f', '%M %U %S', '-o', out, cmd, ...args], { cwd, env });
+  const [kb, user, sys] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  rmSync(out, { force: true });
+  if (!Number.isFinite(kb) || kb! <= 0 || !Number.isFinite(user) || !Number.isFinite(sys)) throw new MeasurementError(`${TIME_BIN} gave no figures for ${what}`);
+  return { ...r, rssKb: kb!, cpuMs: (user! + sys!) * 1000 };
+}
+
+/** Runs `node bin args`, returning wall time, peak RSS (KB) and, with GNU time, CPU time (ms). */
+async function timedNode(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ ms: number; rssKb: number; cpuMs?: number; stdout: string }> {
   if (existsSync(TIME_BIN)) {
-    const rssFile = join(cwd, '..', `rss-${process.pid}-${Date.now()}.txt`);
-    const r = run('orchestrator migrate --yes', TIME_BIN, ['-f', '%M', '-o', rssFile, process.execPath, bin, ...args], { cwd, env });
-    const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-    rmSync(rssFile, { force: true });
-    if (!Number.isFinite(kb) || kb <= 0) throw new MeasurementError(`${TIME_BIN} gave no peak RSS`);
-    return { ms: r.ms, rssKb: kb, stdout: r.stdout };
+    const r = runTimed('orchestrator migrate --yes', process.execPath, [bin, ...args], cwd, env);
+    return { ms: r.ms, rssKb: r.rssKb!, cpuMs: r.cpuMs, stdout: r.stdout };
   }
   // No GNU time: poll VmHWM (the kernel's own high-water mark) until the process exits.
   return await new Promise((resolveP, reject) => {
@@ -426,7 +442,7 @@ function migrateEnv(home: string): NodeJS.ProcessEnv {
 }
 
 /** One migration of a fresh copy; checks that every file arrived byte for byte. */
-async function migrateOnce(tree: Tree, o: MigrateOptions, work: string, i: number): Promise<{ ms: number; rssKb: number }> {
+async function migrateOnce(tree: Tree, o: MigrateOptions, work: string, i: number): Promise<{ ms: number; rssKb: number; cpuMs?: number | undefined }> {
   const env = migrateEnv(join(work, 'home'));
   settle(tree, o.bin);
   const repo = legacyRepo(tree, join(work, `repo-${i}`));
@@ -455,7 +471,7 @@ async function migrateOnce(tree: Tree, o: MigrateOptions, work: string, i: numbe
   // The originals were hard links: the pristine files must be untouched.
   const log = statSync(join(tree.dir, '.workflow_log.jsonl'));
   if (log.size !== tree.logBytes) throw new MeasurementError('the pristine log changed during a migration');
-  return { ms: r.ms, rssKb: r.rssKb };
+  return { ms: r.ms, rssKb: r.rssKb, cpuMs: r.cpuMs };
 }
 
 // ---- the bench ----------------------------------------------------------------------------------
@@ -471,7 +487,9 @@ export async function runMigrateBench(o: MigrateOptions, progress: (line: string
     cp_sync_ms: [],
     migrate_ms: [],
     peak_rss_kb: [],
-    rss_source: existsSync(TIME_BIN) ? `${TIME_BIN} -f %M` : 'VmHWM polled from /proc/<pid>/status',
+    cp_cpu_ms: [],
+    migrate_cpu_ms: [],
+    rss_source: existsSync(TIME_BIN) ? `${TIME_BIN} (%M)` : 'VmHWM polled from /proc/<pid>/status',
     targets: MIGRATE_TARGETS,
     machine: {
       node: process.version,
@@ -518,7 +536,8 @@ export async function runMigrateBench(o: MigrateOptions, progress: (line: string
           const b = baseline(tree, join(work, `cp-${i}`), o.bin);
           result.cp_ms.push(round(b.cp, 1));
           result.cp_sync_ms.push(round(b.cpSync, 1));
-          progress(`  run ${i + 1}/${o.runs}: cp -a ${(b.cp / 1000).toFixed(2)} s, cp -a + sync ${(b.cpSync / 1000).toFixed(2)} s`);
+          if (b.cpuMs !== undefined) result.cp_cpu_ms.push(round(b.cpuMs, 1));
+          progress(`  run ${i + 1}/${o.runs}: cp -a ${(b.cp / 1000).toFixed(2)} s${cpuNote(b.cpuMs)}, cp -a + sync ${(b.cpSync / 1000).toFixed(2)} s`);
         },
         async () => {
           // A failed migration fails the same way every time: the remaining runs take the baseline only.
@@ -527,7 +546,8 @@ export async function runMigrateBench(o: MigrateOptions, progress: (line: string
             const m = await migrateOnce(tree, o, work, i);
             result.migrate_ms.push(round(m.ms, 1));
             result.peak_rss_kb.push(m.rssKb);
-            progress(`  run ${i + 1}/${o.runs}: migrate ${(m.ms / 1000).toFixed(2)} s, peak RSS ${((m.rssKb * 1024) / 1e6).toFixed(1)} MB`);
+            if (m.cpuMs !== undefined) result.migrate_cpu_ms.push(round(m.cpuMs, 1));
+            progress(`  run ${i + 1}/${o.runs}: migrate ${(m.ms / 1000).toFixed(2)} s${cpuNote(m.cpuMs)}, peak RSS ${((m.rssKb * 1024) / 1e6).toFixed(1)} MB`);
           } catch (e) {
             if (!(e instanceof MeasurementError)) throw e;
             result.error = e.message;
@@ -564,8 +584,12 @@ function summarize(r: MigrateResult): void {
   const cpSync = m(r.cp_sync_ms);
   const mig = m(r.migrate_ms);
   const rss = m(r.peak_rss_kb);
+  const cpCpu = m(r.cp_cpu_ms);
+  const migCpu = m(r.migrate_cpu_ms);
   r.median = {
     ...(cp !== undefined && { cp_ms: round(cp, 1) }),
+    ...(cpCpu !== undefined && { cp_cpu_ms: round(cpCpu, 1) }),
+    ...(migCpu !== undefined && { migrate_cpu_ms: round(migCpu, 1) }),
     ...(cpSync !== undefined && { cp_sync_ms: round(cpSync, 1) }),
     ...(mig !== undefined && { migrate_ms: round(mig, 1) }),
     ...(rss !== undefined && { peak_rss_mb: round((rss * 1024) / 1e6, 1) }),
@@ -585,6 +609,10 @@ function summarize(r: MigrateResult): void {
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const verdict = (met: boolean) => (met ? 'ok' : 'MISSED');
 const runsOf = (xs: number[], f: (x: number) => string) => (xs.length > 1 ? xs.map(f).join(', ') : '');
+const cpuNote = (ms: number | undefined) => (ms === undefined ? '' : ` (CPU ${sec(ms)})`);
+/** CPU time over wall time: how many cores the process kept busy on average. */
+const cpuRow = (label: string, cpuMs: number | undefined, wallMs: number | undefined, runs: number[]): string[] =>
+  cpuMs === undefined ? [label, '-', '', 'needs GNU time'] : [label, `${sec(cpuMs)}${wallMs ? ` (${(cpuMs / wallMs).toFixed(2)} cores)` : ''}`, '', runsOf(runs, sec)];
 
 export function formatMigrateTable(r: MigrateResult): string {
   const out: string[] = [
@@ -602,9 +630,9 @@ export function formatMigrateTable(r: MigrateResult): string {
     rows.push(['  .workflow_checkpoints/', `${r.tree.checkpoints} files, ${r.tree.checkpoint_bytes} bytes`, '', '']);
   }
   const med = r.median ?? {};
-  if (med.cp_ms !== undefined) rows.push(['cp -a', sec(med.cp_ms), '', runsOf(r.cp_ms, sec)]);
+  if (med.cp_ms !== undefined) rows.push(['cp -a', sec(med.cp_ms), '', runsOf(r.cp_ms, sec)], cpuRow('  CPU, user + sys', med.cp_cpu_ms, med.cp_ms, r.cp_cpu_ms));
   if (med.cp_sync_ms !== undefined) rows.push(['cp -a + sync (baseline)', sec(med.cp_sync_ms), '', runsOf(r.cp_sync_ms, sec)]);
-  if (med.migrate_ms !== undefined) rows.push(['migrate --yes', sec(med.migrate_ms), '', runsOf(r.migrate_ms, sec)]);
+  if (med.migrate_ms !== undefined) rows.push(['migrate --yes', sec(med.migrate_ms), '', runsOf(r.migrate_ms, sec)], cpuRow('  CPU, user + sys', med.migrate_cpu_ms, med.migrate_ms, r.migrate_cpu_ms));
   else rows.push(['migrate --yes', 'FAILED', '', '']);
   if (r.met) {
     rows.push(['  migrate / (cp -a + sync)', `${r.ratio_vs_cp_sync!.toFixed(2)}x ${verdict(r.met.ratio)}`, `<= ${MIGRATE_TARGETS.ratio_vs_cp_sync.toFixed(2)}x`, '']);
