@@ -45,7 +45,7 @@
 // - The CLI runs as on a developer's machine (see migrateEnv): no CI or cloud-environment markers,
 //   no NODE_OPTIONS, no NODE_EXTRA_CA_CERTS.
 // - Rounds alternate which side runs first. Each figure is the median of --runs runs (default 3).
-// - Peak memory is the maximum resident set size of the node process (`/usr/bin/time -f %M`; when
+// - Peak memory is the maximum resident set size of the node process (GNU time's %M; when
 //   that is missing, VmHWM from /proc/<pid>/status polled every 10 ms). MB = 1,000,000 bytes.
 // - CPU time of `cp -a` and of the migration (user + sys of all their threads, GNU time's %U %S;
 //   not measured without it), and CPU time over wall time ("cores"): where the time goes. `sync`'s
